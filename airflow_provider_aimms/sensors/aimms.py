@@ -1,0 +1,147 @@
+"""A sensor that waits for an AIMMS task, or one run of a recurring task, to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    conf,
+)
+
+from airflow_provider_aimms.exceptions import AimmsTaskFailedError
+from airflow_provider_aimms.hooks.aimms import AimmsHook
+from airflow_provider_aimms.links import AimmsTaskLink
+from airflow_provider_aimms.models import AimmsTask
+from airflow_provider_aimms.operators.aimms import TASK_ID_XCOM_KEY, validate_trigger_event
+from airflow_provider_aimms.triggers.aimms import AimmsTaskTrigger
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+
+class AimmsTaskSensor(BaseSensorOperator):
+    """
+    Wait until an AIMMS task has ended; fail fast when it ends ``failed``.
+
+    For a recurring task, ``group_index`` picks the run to wait for. Without it the sensor waits for
+    the run that is the task's last one when the sensor first looks; it does not chase runs that AIMMS
+    schedules after that. Modes ``poke`` and ``reschedule`` poll from a worker; ``deferrable=True``
+    waits in the triggerer. With ``soft_fail=True`` a failed task or a timeout skips instead of failing.
+
+    :param aimms_task_id: the AIMMS task to watch. Templated.
+    :param group_index: the run of a recurring task to watch; ``None`` picks the last run. Templated.
+    :param aimms_conn_id: the Airflow connection of the AIMMS account.
+    :param deferrable: wait in the triggerer; defaults to ``[operators] default_deferrable``.
+    :param success_return_codes: return codes that count as success; ``None`` accepts any.
+    """
+
+    template_fields: Sequence[str] = ("aimms_task_id", "group_index", "aimms_conn_id")
+    operator_extra_links = (AimmsTaskLink(),)
+
+    def __init__(
+        self,
+        *,
+        aimms_task_id: str,
+        group_index: int | None = None,
+        aimms_conn_id: str = AimmsHook.default_conn_name,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        success_return_codes: Sequence[int] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.aimms_task_id = aimms_task_id
+        self.group_index = group_index
+        self.aimms_conn_id = aimms_conn_id
+        self.deferrable = deferrable
+        self.success_return_codes = None if success_return_codes is None else frozenset(success_return_codes)
+        self._watched_group: int | None = None
+
+    @cached_property
+    def hook(self) -> AimmsHook:
+        """The hook for ``aimms_conn_id``."""
+        return AimmsHook(self.aimms_conn_id)
+
+    def _target_group(self) -> int | None:
+        if self.group_index not in (None, ""):
+            return int(self.group_index)  # type: ignore[arg-type]
+        return self._watched_group
+
+    def execute(self, context: Context) -> Any:
+        """Poke once; if the task has not ended, keep poking or defer."""
+        if not self.deferrable:
+            return super().execute(context)
+        if self.poke(context):
+            return self._watched_task_id()
+        timeout = self.timeout.total_seconds() if isinstance(self.timeout, dt.timedelta) else float(self.timeout)
+        self.defer(
+            trigger=AimmsTaskTrigger(
+                aimms_task_id=self.aimms_task_id,
+                aimms_conn_id=self.aimms_conn_id,
+                group_index=self._target_group(),
+                poll_interval=float(self.poke_interval if not isinstance(self.poke_interval, dt.timedelta) else self.poke_interval.total_seconds()),
+                wait_until=time.time() + timeout,
+                interrupt_on_kill=False,
+            ),
+            method_name="execute_complete",
+        )
+
+    def poke(self, context: Context) -> bool:
+        """Return whether the watched run has ended; raise if it failed."""
+        task = self.hook.get_task(self.aimms_task_id, self._target_group())
+        if self._watched_group is None and task.group_index is not None:
+            # Pin the run seen first, so that a new run scheduled meanwhile does not restart the wait.
+            self._watched_group = task.group_index
+        self.log.info("AIMMS task %s (run %s) is %s", task.id, task.group_index, task.state)
+        if not task.is_terminal:
+            return False
+        self._check_outcome(task)
+        context["ti"].xcom_push(key=TASK_ID_XCOM_KEY, value=task.id)
+        return True
+
+    def _check_outcome(self, task: AimmsTask) -> None:
+        if task.is_failed:
+            self._fail(
+                AimmsTaskFailedError(
+                    f"AIMMS task {task.id} (run {task.group_index}) failed (return code {task.return_code}): "
+                    f"{task.error_message or 'AIMMS gave no error message'}",
+                    aimms_task_id=task.id,
+                    return_code=task.return_code,
+                )
+            )
+        if self.success_return_codes is not None and task.return_code not in self.success_return_codes:
+            self._fail(
+                AimmsTaskFailedError(
+                    f"AIMMS task {task.id} completed with return code {task.return_code}",
+                    aimms_task_id=task.id,
+                    return_code=task.return_code,
+                )
+            )
+
+    def _fail(self, error: AirflowException) -> None:
+        if self.soft_fail:
+            raise AirflowSkipException(str(error))
+        raise error
+
+    def _watched_task_id(self) -> str:
+        return str(self.aimms_task_id)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+        """Finish after the trigger fired."""
+        event = validate_trigger_event(event)
+        if event["status"] in ("completed", "failed") and event.get("task"):
+            self._check_outcome(AimmsTask.from_json(event["task"]))
+            context["ti"].xcom_push(key=TASK_ID_XCOM_KEY, value=self.aimms_task_id)
+            return self._watched_task_id()
+        if event["status"] == "timeout":
+            # AirflowSensorTimeout, like a poking sensor's timeout: Airflow does not retry it.
+            self._fail(AirflowSensorTimeout(f"{event.get('message')}. The AIMMS task was left running."))
+        self._fail(AirflowException(str(event.get("message"))))
+        raise AssertionError("unreachable")  # pragma: no cover
