@@ -1,0 +1,129 @@
+"""Fixtures for the emulator's own tests: shared servers and a small Tasks API client."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from airflow_provider_aimms.emulator import (
+    EXECUTE,
+    READ,
+    ApiKey,
+    AppVersion,
+    EmulatorServer,
+    declarative_service,
+    demo_config,
+)
+from airflow_provider_aimms.emulator.demo import demo_apps, echo_service
+from airflow_provider_aimms.emulator.services import Service
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+TERMINAL = ("completed", "failed")
+DEMO_KEY = "demo-key"
+
+
+class TasksClient:
+    """Call the Tasks API of an emulator with one API key and wait for task states."""
+
+    def __init__(self, url: str, key: str | None = DEMO_KEY) -> None:
+        headers = {"apikey": key} if key is not None else {}
+        self.http = httpx.Client(base_url=url + "/pro-api/v2", headers=headers, timeout=10.0)
+
+    def create(
+        self, service: str = "echo", body: Any = None, *, app: str = "Logistics", version: str | None = "1.0",
+        **kwargs: Any,
+    ) -> httpx.Response:  # fmt: skip
+        path = f"/tasks/{app}/{version}/{service}" if version is not None else f"/tasks/{app}/{service}"
+        if body is not None and "content" not in kwargs:
+            kwargs["json"] = body
+        return self.http.post(path, **kwargs)
+
+    def created_id(self, service: str = "echo", body: Any = None, **kwargs: Any) -> str:
+        response = self.create(service, body, **kwargs)
+        assert response.status_code == 200, response.text
+        task_id: str = response.json()["id"]
+        return task_id
+
+    def task(self, task_id: str, **params: Any) -> dict[str, Any]:
+        response = self.http.get(f"/tasks/{task_id}", params=params)
+        assert response.status_code == 200, response.text
+        document: dict[str, Any] = response.json()
+        return document
+
+    def wait(
+        self, task_id: str, states: tuple[str, ...] = TERMINAL, timeout: float = 5.0, **params: Any
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Poll until the task reaches one of ``states``; return it and the distinct states seen in order."""
+        seen: list[str] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            task = self.task(task_id, **params)
+            if not seen or seen[-1] != task["state"]:
+                seen.append(task["state"])
+            if task["state"] in states:
+                return task, seen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"task {task_id} stuck; states seen: {seen}")
+            time.sleep(0.005)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def custom_config(**overrides: Any) -> Any:
+    """Return the demo configuration plus odd apps and keys with limited rights."""
+    echo = Service(echo_service)
+    apps = (
+        *demo_apps(),
+        AppVersion("Supply Chain/EU", "2024.1 beta", {"echo": echo}, latest=True),
+        AppVersion("Draft", "0.1", {"echo": echo, "quick": declarative_service(response={"ok": True})}),
+        AppVersion("Secret", "1.0", {"echo": echo}, latest=True),
+    )
+    keys = (
+        ApiKey(DEMO_KEY, ("Tasks",), {"*": READ | EXECUTE}, user_name="demo"),
+        ApiKey("task-scope", ("Task",), {"*": READ | EXECUTE}),
+        ApiKey("publisher", ("PublishApp",), {"*": READ | EXECUTE}),
+        ApiKey("reader", ("Tasks",), {"*": READ}),
+        ApiKey("logistics-only", ("Tasks",), {"Logistics": READ | EXECUTE}, user_name="planner"),
+    )
+    return demo_config(apps=apps, api_keys=keys, **overrides)
+
+
+@pytest.fixture(scope="session")
+def shared_server() -> Iterator[EmulatorServer]:
+    with EmulatorServer(custom_config()) as server:
+        yield server
+
+
+@pytest.fixture
+def server(shared_server: EmulatorServer) -> Iterator[EmulatorServer]:
+    """Return the shared emulator, emptied of tasks, hook calls and faults."""
+    shared_server.admin.reset()
+    yield shared_server
+    shared_server.admin.reset()
+
+
+@pytest.fixture
+def api(server: EmulatorServer) -> Iterator[TasksClient]:
+    client = TasksClient(server.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def client_for(server: EmulatorServer) -> Iterator[Any]:
+    """Return a factory of clients using other API keys (or none)."""
+    clients: list[TasksClient] = []
+
+    def make(key: str | None) -> TasksClient:
+        clients.append(TasksClient(server.url, key))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()
