@@ -46,8 +46,8 @@ typecheck: $(VENV)/.installed
 
 # Re-resolve both locks after changing dependencies in pyproject.toml.
 locks: | $(UV)
-	$(UV) pip compile -q --python-version 3.11 pyproject.toml requirements/airflow-3.in --extra emulator --extra dev -o requirements/airflow-3.lock
-	$(UV) pip compile -q --python-version 3.11 pyproject.toml requirements/airflow-2.in --extra emulator --extra dev -o requirements/airflow-2.lock
+	$(UV) pip compile -q --python-version 3.11 pyproject.toml requirements/airflow-3.in --extra emulator --extra dev --extra bench -o requirements/airflow-3.lock
+	$(UV) pip compile -q --python-version 3.11 pyproject.toml requirements/airflow-2.in --extra emulator --extra dev --extra bench -o requirements/airflow-2.lock
 
 clean:
 	rm -rf .venv-airflow-* $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
