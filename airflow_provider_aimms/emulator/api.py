@@ -12,7 +12,7 @@ from airflow_provider_aimms.emulator.auth import READ_EXECUTE, authenticate, aut
 from airflow_provider_aimms.emulator.config import READ, ApiKey
 from airflow_provider_aimms.emulator.errors import ApiError, error_response, json_response
 from airflow_provider_aimms.emulator.routes import resolve
-from airflow_provider_aimms.emulator.schedule import parse_date, parse_instant, parse_interval
+from airflow_provider_aimms.emulator.schedule import Interval, parse_date, parse_instant, parse_interval
 from airflow_provider_aimms.emulator.services import content_type_for
 from airflow_provider_aimms.emulator.stats import current_stats, task_stats
 from airflow_provider_aimms.emulator.timefmt import format_log_time
@@ -88,7 +88,7 @@ class TasksApi:
                 404, f"Service {service_name} doesn't exist in app {app.name} version {app.version}."
             )
 
-        schedule_for, interval = self._schedule(request)
+        schedule_for, schedule_in, interval = self._schedule(request)
         hook_url = request.headers.get("taskStateHook")
         if hook_url is not None:
             parts = urlsplit(hook_url)
@@ -103,24 +103,22 @@ class TasksApi:
             body=body,
             content_type=request.headers.get("content-type"),
             schedule_for=schedule_for,
+            schedule_in=schedule_in,
             interval=interval,
             hook_url=hook_url,
         )
         return json_response(self.store.task_json(run), pretty=pretty)
 
-    def _schedule(self, request: Request) -> tuple[float | None, Any]:
+    def _schedule(self, request: Request) -> tuple[float | None, Interval | None, Interval | None]:
         params = request.query_params
         schedule_for_text, schedule_in_text = params.get("scheduleFor"), params.get("scheduleIn")
         if schedule_for_text and schedule_in_text:
             raise ApiError(400, "Give either scheduleFor or scheduleIn, not both.")
-        schedule_for = None
-        if schedule_for_text:
-            schedule_for = parse_instant(schedule_for_text, "scheduleFor")
-        elif schedule_in_text:
-            schedule_for = parse_interval(schedule_in_text, "scheduleIn").after(self.emulator.clock.now())
+        schedule_for = parse_instant(schedule_for_text, "scheduleFor") if schedule_for_text else None
+        schedule_in = parse_interval(schedule_in_text, "scheduleIn") if schedule_in_text else None
         interval_text = params.get("scheduleInterval")
         interval = parse_interval(interval_text, "scheduleInterval") if interval_text else None
-        return schedule_for, interval
+        return schedule_for, schedule_in, interval
 
     # -------------------------------------------------------------------------------------- retrieval
 

@@ -25,19 +25,34 @@ class ConnectionDropped(Exception):
     """Raised when a drop is asked for under a server that does not expose its transport."""
 
 
+class _TrackedReceive:
+    """Wrap ``receive`` to know whether the request body has been read to its end."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.body_read = False
+
+    async def __call__(self) -> Message:
+        message = await self._receive()
+        if message["type"] != "http.request" or not message.get("more_body"):
+            self.body_read = True
+        return message
+
+
 async def inject(rule: FaultRule, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve one request through ``app`` with the fault ``rule`` applied."""
+    tracked = _TrackedReceive(receive)
     if rule.kind == "status":
         await _send_status(rule, send)
     elif rule.kind == "latency":
         await asyncio.sleep(rule.seconds)
-        await app(scope, receive, send)
+        await app(scope, tracked, send)
     elif rule.kind == "drop":
-        await _drop(receive, send)
+        await _drop(tracked, send)
     else:
-        messages = await _capture(app, scope, receive)
+        messages = await _capture(app, scope, tracked)
         if rule.kind == "drop_after":
-            await _drop(receive, send)
+            await _drop(tracked, send)
             return
         if rule.kind == "latency_after":
             await asyncio.sleep(rule.seconds)
@@ -80,16 +95,14 @@ def _garbled(messages: list[Message]) -> list[Message]:
     ]
 
 
-async def _drop(receive: Receive, send: Send) -> None:
+async def _drop(receive: _TrackedReceive, send: Send) -> None:
     transport: Any = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None:
         raise ConnectionDropped("this server does not expose its connection, so it cannot be dropped")
     # Read the rest of the request first: closing with unread data would reset the connection instead of
     # closing it, and the client would see a reset rather than a server that hung up.
-    more = True
-    while more:
-        message = await receive()
-        more = message["type"] == "http.request" and bool(message.get("more_body"))
+    while not receive.body_read:
+        await receive()
     transport.close()
     # Wait until uvicorn has seen the disconnect; otherwise it would try to answer 500 on the dead socket.
     async with asyncio.timeout(2.0):

@@ -235,15 +235,22 @@ class TaskStore:
         body: bytes,
         content_type: str | None,
         schedule_for: float | None = None,
+        schedule_in: Interval | None = None,
         interval: Interval | None = None,
         hook_url: str | None = None,
     ) -> TaskRun:
-        """Queue a new task (its first run) and return that run."""
+        """
+        Queue a new task (its first run) and return that run.
+
+        ``schedule_in`` counts from the creation instant, so ``scheduleFor - createdAt`` is exactly it.
+        """
         service = app.services[service_name]
         with self._lock:
             now = self.clock.now()
             self._advance(now)
             task_id = str(uuid.uuid4())
+            if schedule_in is not None:
+                schedule_for = schedule_in.after(now)
             group = TaskGroup(
                 task_id, app, service_name, service, body, content_type, owner, interval, hook_url,
                 recurring=interval is not None,
@@ -359,7 +366,11 @@ class TaskStore:
                 previous = group.runs[-1]
                 assert group.interval is not None
                 assert previous.schedule_for is not None
-                self._new_run(group, previous.eligible_at, group.interval.after(previous.schedule_for))
+                upcoming = group.interval.after(previous.schedule_for)
+                # An anchor in the past would make every missed occurrence due at once; skip them instead.
+                while upcoming <= previous.eligible_at:
+                    upcoming = group.interval.after(upcoming)
+                self._new_run(group, previous.eligible_at, upcoming)
 
         busy = sum(1 for run in self._live if run.dispatched)
         free = self.config.parallelism - busy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -25,6 +26,15 @@ if TYPE_CHECKING:
 
 TERMINAL = ("completed", "failed")
 DEMO_KEY = "demo-key"
+
+
+def assert_error(response: httpx.Response, status: int, fragment: str) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"errorId", "errorCode", "message"}
+    assert body["errorCode"] == status
+    assert uuid.UUID(body["errorId"]).version == 4
+    assert fragment in body["message"]
 
 
 class TasksClient:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TasksClient, custom_config
+from conftest import TasksClient, assert_error, custom_config
 
 from airflow_provider_aimms.emulator import EmulatorServer
 from airflow_provider_aimms.emulator.demo import INFEASIBLE_MESSAGE
@@ -26,15 +26,6 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$")
 
 def parse(timestamp: str) -> datetime:
     return datetime.strptime(timestamp, "%Y-%m-%d %H:%M:%S.%f")
-
-
-def assert_error(response: httpx.Response, status: int, fragment: str) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"errorId", "errorCode", "message"}
-    assert body["errorCode"] == status
-    assert uuid.UUID(body["errorId"]).version == 4
-    assert fragment in body["message"]
 
 
 # ------------------------------------------------------------------------------------------------ create
