@@ -40,13 +40,18 @@ def emulator() -> Iterator[EmulatorServer]:
         yield server
 
 
+def use_clean_emulator(server: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
+    """Wipe ``server`` and point ``aimms_default`` at it, with fast retries; clear its faults afterwards."""
+    server.admin.reset()
+    monkeypatch.setenv("AIRFLOW_CONN_AIMMS_DEFAULT", connection_json(server.url, retry_delay=0.01))
+    yield server
+    server.admin.clear_faults()
+
+
 @pytest.fixture
 def aimms(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
-    """The emulator, wiped clean, with ``aimms_default`` pointing at it (fast retries for tests)."""
-    emulator.admin.reset()
-    monkeypatch.setenv("AIRFLOW_CONN_AIMMS_DEFAULT", connection_json(emulator.url, retry_delay=0.01))
-    yield emulator
-    emulator.admin.clear_faults()
+    """The shared emulator, wiped clean, with ``aimms_default`` pointing at it."""
+    yield from use_clean_emulator(emulator, monkeypatch)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 from airflow_provider_aimms.emulator import READ, ApiKey, AppVersion, EmulatorServer, demo_config
 from airflow_provider_aimms.emulator.demo import demo_services
 from airflow_provider_aimms.hooks.aimms import AimmsHook
-from tests.conftest import API_KEY, connection_json
+from tests.conftest import API_KEY, use_clean_emulator
 
 NO_SCOPE_KEY = "key-without-tasks-scope"
 READ_ONLY_KEY = "key-with-read-only"
@@ -35,10 +35,7 @@ def hook_emulator() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def server(hook_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
-    hook_emulator.admin.reset()
-    monkeypatch.setenv("AIRFLOW_CONN_AIMMS_DEFAULT", connection_json(hook_emulator.url, retry_delay=0.01))
-    yield hook_emulator
-    hook_emulator.admin.clear_faults()
+    yield from use_clean_emulator(hook_emulator, monkeypatch)
 
 
 @pytest.fixture
