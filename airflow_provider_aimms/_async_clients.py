@@ -10,16 +10,25 @@ lets go, including when triggers are cancelled.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import weakref
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
 from airflow_provider_aimms._http import USER_AGENT, ClientSettings
 
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
 #: Connections kept open to one account; polls are tiny, so a few connections carry thousands of waits.
 MAX_CONNECTIONS_PER_ACCOUNT = 10
+#: How long an idle pooled connection stays open. Longer than the default poll interval (10 s), so a
+#: connection survives the gap between two polls instead of being re-opened for each.
+KEEPALIVE_EXPIRY_SECONDS = 30.0
+
+PoolKey = tuple[str, str, float, str, str]
 
 
 @dataclass
@@ -28,8 +37,12 @@ class _Lease:
     holders: int = 0
 
 
-# Keyed by event loop as well: an httpx client must not be used from a loop other than its own.
-_clients: dict[tuple[int, tuple[str, str, float, str, str]], _Lease] = {}
+# Keyed by the event loop object itself, weakly: an httpx client must not be used from a loop other
+# than its own, and an ``id()`` of a closed loop may be reused by a new one. A loop that is dropped
+# with leases still out (a test's loop, say) takes its entries with it.
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[PoolKey, _Lease]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _new_client(settings: ClientSettings) -> httpx.AsyncClient:
@@ -44,6 +57,7 @@ def _new_client(settings: ClientSettings) -> httpx.AsyncClient:
         limits=httpx.Limits(
             max_connections=MAX_CONNECTIONS_PER_ACCOUNT,
             max_keepalive_connections=MAX_CONNECTIONS_PER_ACCOUNT,
+            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
         ),
         follow_redirects=False,
     )
@@ -52,21 +66,28 @@ def _new_client(settings: ClientSettings) -> httpx.AsyncClient:
 @asynccontextmanager
 async def shared_async_client(settings: ClientSettings) -> AsyncIterator[httpx.AsyncClient]:
     """Lend the account's shared client for the duration of the ``async with`` block."""
-    key = (id(asyncio.get_running_loop()), settings.pool_key)
-    lease = _clients.get(key)
+    leases = _clients.setdefault(asyncio.get_running_loop(), {})
+    key = settings.pool_key
+    lease = leases.get(key)
     if lease is None:
-        lease = _clients[key] = _Lease(_new_client(settings))
+        lease = leases[key] = _Lease(_new_client(settings))
     lease.holders += 1
     try:
         yield lease.client
     finally:
         lease.holders -= 1
-        if lease.holders == 0 and _clients.get(key) is lease:
-            del _clients[key]
+        if lease.holders == 0 and leases.get(key) is lease:
+            del leases[key]
             # Shield the close so that a cancelled trigger still releases its sockets.
             await asyncio.shield(lease.client.aclose())
 
 
 def open_client_count() -> int:
-    """How many shared clients are open right now (for tests and benchmarks)."""
-    return len(_clients)
+    """How many shared clients are open right now, over all event loops (for tests and benchmarks)."""
+    return sum(len(leases) for leases in _clients.values())
+
+
+def holders(settings: ClientSettings) -> int:
+    """How many holders the current loop's client for ``settings`` has (0 if none is open)."""
+    lease = _clients.get(asyncio.get_running_loop(), {}).get(settings.pool_key)
+    return 0 if lease is None else lease.holders

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -18,14 +18,22 @@ from airflow_provider_aimms.exceptions import (
 from airflow_provider_aimms.hooks.aimms import AimmsHook
 from airflow_provider_aimms.models import InterruptMode, parse_state
 
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
 #: Event statuses a trigger may send; ``execute_complete`` refuses anything else.
 EVENT_STATUSES = frozenset({"completed", "failed", "timeout", "error"})
 #: How many polls in a row may fail transiently before the trigger gives up.
 DEFAULT_ERROR_BUDGET = 10
 #: The first poll interval after a state change, when polling adapts.
 DEFAULT_MIN_POLL_INTERVAL = 2.0
-#: How much the interval grows per poll while the state holds.
+#: How much the interval grows per poll while the state holds: 2, 3, 4.5, 6.75, 10 s reaches the default
+#: ``poll_interval`` of 10 s after four polls (16 s), so the start of a task is seen within seconds.
 BACKOFF_FACTOR = 1.5
+#: Each adaptive wait is shortened by up to this fraction at random. Triggers deferred together (a
+#: fan-out of 500 mapped tasks) would otherwise poll in lockstep, one burst per interval; the jitter
+#: spreads them out within a few intervals. Waits only shrink, so ``poll_interval`` stays the longest.
+JITTER_FRACTION = 0.1
 #: Wake this long before a scheduled start, so the first state change is seen promptly.
 WAKE_MARGIN_SECONDS = 5.0
 
@@ -36,14 +44,22 @@ class PollSchedule:
 
     A task that has just changed state tends to change again soon (queued, assigned, running follow each
     other within seconds), while a task that has been solving for an hour will likely go on solving.
-    With ``adaptive=False`` every wait is ``maximum``.
+    With ``adaptive=False`` every wait is exactly ``maximum``.
+
+    :param maximum: the longest wait (the trigger's ``poll_interval``).
+    :param minimum: the first wait after a state change; capped at ``maximum``.
+    :param adaptive: back off from ``minimum`` to ``maximum``; ``False`` pins every wait to ``maximum``.
+    :param rng: the source of the jitter (seed it for a repeatable schedule).
     """
 
-    def __init__(self, maximum: float, minimum: float, *, adaptive: bool = True) -> None:
+    def __init__(
+        self, maximum: float, minimum: float, *, adaptive: bool = True, rng: random.Random | None = None
+    ) -> None:
         self.maximum = maximum
         self.minimum = min(minimum, maximum)
         self.adaptive = adaptive
         self.current = self.minimum if adaptive else maximum
+        self._rng = rng or random.Random()
 
     def state_changed(self) -> None:
         """Start again from the shortest wait."""
@@ -52,9 +68,10 @@ class PollSchedule:
 
     def next_wait(self) -> float:
         """Return the wait before the next poll, and lengthen the one after."""
-        wait = self.current
-        if self.adaptive:
-            self.current = min(self.maximum, self.current * BACKOFF_FACTOR)
+        if not self.adaptive:
+            return self.maximum
+        wait = self.current * (1.0 - JITTER_FRACTION * self._rng.random())
+        self.current = min(self.maximum, self.current * BACKOFF_FACTOR)
         return wait
 
 
@@ -64,7 +81,9 @@ def _check_json_kwargs(kwargs: dict[str, Any]) -> None:
     for name, value in kwargs.items():
         if value is not None and not isinstance(value, str | int | float | bool):
             raise AimmsParameterError(
-                name, f"a {type(value).__name__} cannot be stored with a trigger", "Pass a str, int, float or bool."
+                name,
+                f"a {type(value).__name__} cannot be stored with a trigger",
+                "Pass a str, int, float or bool.",
             )
 
 
@@ -128,7 +147,9 @@ class AimmsTaskTrigger(BaseTrigger):
         if not aimms_task_id:
             raise AimmsParameterError("aimms_task_id", "it is empty", "Pass the AIMMS task id to watch.")
         if poll_interval <= 0 or min_poll_interval <= 0:
-            raise AimmsParameterError("poll_interval", "it is not above zero", "Pass a number of seconds > 0.")
+            raise AimmsParameterError(
+                "poll_interval", "it is not above zero", "Pass a number of seconds > 0."
+            )
         self.aimms_task_id = aimms_task_id
         self.aimms_conn_id = aimms_conn_id
         self.group_index = group_index
@@ -148,7 +169,9 @@ class AimmsTaskTrigger(BaseTrigger):
     def _hook(self) -> AimmsHook:
         return AimmsHook(self.aimms_conn_id)
 
-    def _event(self, status: str, message: str, task: dict[str, Any] | None = None, **extra: Any) -> TriggerEvent:
+    def _event(
+        self, status: str, message: str, task: dict[str, Any] | None = None, **extra: Any
+    ) -> TriggerEvent:
         return TriggerEvent(
             {
                 "status": status,
@@ -165,11 +188,15 @@ class AimmsTaskTrigger(BaseTrigger):
         # triggerer, maybe on another machine and after a restart.
         if self.execution_deadline is not None and now >= self.execution_deadline:
             return self._event(
-                "timeout", f"AIMMS task {self.aimms_task_id} passed its execution_timeout", deadline="execution"
+                "timeout",
+                f"AIMMS task {self.aimms_task_id} passed its execution_timeout",
+                deadline="execution",
             )
         if self.wait_until is not None and now >= self.wait_until:
             return self._event(
-                "timeout", f"Stopped waiting for AIMMS task {self.aimms_task_id}: timeout reached", deadline="wait"
+                "timeout",
+                f"Stopped waiting for AIMMS task {self.aimms_task_id}: timeout reached",
+                deadline="wait",
             )
         return None
 
@@ -180,46 +207,48 @@ class AimmsTaskTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the task ends, a deadline passes, or the error budget is spent; fire one event."""
+        await self._sleep_through_scheduled_start()
         hook = self._hook()
         async with hook.async_session():
-            await self._sleep_through_scheduled_start()
-            last_state: str | None = None
-            errors_in_a_row = 0
-            while True:
-                if (event := self._passed_deadline(time.time())) is not None:
-                    yield event
-                    return
-                try:
-                    task = await hook.aget_task(self.aimms_task_id, self.group_index)
-                except (AimmsAuthenticationError, AimmsNotFoundError, AimmsParameterError) as err:
-                    yield self._event("error", str(err))
-                    return
-                except AimmsApiError as err:
-                    errors_in_a_row += 1
-                    if errors_in_a_row > self.error_budget:
-                        yield self._event(
-                            "error",
-                            f"Gave up on AIMMS task {self.aimms_task_id} after {errors_in_a_row} failed polls "
-                            f"in a row; the last error: {err}",
-                        )
-                        return
-                    self.log.warning(
-                        "Poll %d of %d allowed in a row failed for AIMMS task %s: %s",
-                        errors_in_a_row,
-                        self.error_budget,
-                        self.aimms_task_id,
-                        err,
+            event = await self._poll_until_done(hook)
+        # Yield only after letting go of the shared client: the triggerer may never resume this
+        # generator after its event, and a suspended generator would hold the client until collected.
+        yield event
+
+    async def _poll_until_done(self, hook: AimmsHook) -> TriggerEvent:
+        last_state: str | None = None
+        errors_in_a_row = 0
+        while True:
+            if (event := self._passed_deadline(time.time())) is not None:
+                return event
+            try:
+                task = await hook.aget_task(self.aimms_task_id, self.group_index)
+            except (AimmsAuthenticationError, AimmsNotFoundError, AimmsParameterError) as err:
+                return self._event("error", str(err))
+            except AimmsApiError as err:
+                errors_in_a_row += 1
+                if errors_in_a_row > self.error_budget:
+                    return self._event(
+                        "error",
+                        f"Gave up on AIMMS task {self.aimms_task_id} after {errors_in_a_row} failed polls "
+                        f"in a row; the last error: {err}",
                     )
-                else:
-                    errors_in_a_row = 0
-                    if task.state != last_state:
-                        self._log_state(task.state)
-                        last_state = task.state
-                        self.schedule.state_changed()
-                    if task.is_terminal:
-                        yield self._event(task.state, _describe_end(task.raw), task.raw)
-                        return
-                await asyncio.sleep(self._sleep_for(self.schedule.next_wait(), time.time()))
+                self.log.warning(
+                    "Poll %d of %d allowed in a row failed for AIMMS task %s: %s",
+                    errors_in_a_row,
+                    self.error_budget,
+                    self.aimms_task_id,
+                    err,
+                )
+            else:
+                errors_in_a_row = 0
+                if task.state != last_state:
+                    self._log_state(task.state)
+                    last_state = task.state
+                    self.schedule.state_changed()
+                if task.is_terminal:
+                    return self._event(task.state, _describe_end(task.raw), task.raw)
+            await asyncio.sleep(self._sleep_for(self.schedule.next_wait(), time.time()))
 
     def _log_state(self, state: str) -> None:
         if parse_state(state) is None:
@@ -245,7 +274,9 @@ class AimmsTaskTrigger(BaseTrigger):
         if not self.kwargs["interrupt_on_kill"]:
             return
         try:
-            await self._hook().ainterrupt_task(self.aimms_task_id, self.kwargs["interrupt_mode"], self.group_index)
+            await self._hook().ainterrupt_task(
+                self.aimms_task_id, self.kwargs["interrupt_mode"], self.group_index
+            )
         except Exception as err:  # Best effort: a failed interrupt must not hide the user's kill.
             self.log.warning("Could not interrupt AIMMS task %s on kill: %s", self.aimms_task_id, err)
 
