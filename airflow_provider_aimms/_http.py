@@ -15,9 +15,8 @@ import logging
 import mimetypes
 import os
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -34,6 +33,9 @@ from airflow_provider_aimms.exceptions import (
     AimmsTaskMaybeCreatedError,
     AimmsTransportError,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +124,7 @@ class MultipartFile:
     field_name: str = "file"
 
     def as_files(self) -> dict[str, tuple[str, bytes, str]]:
-        """The part in the ``files=`` form that both requests and httpx accept."""
+        """Return the part in the ``files=`` form that both requests and httpx accept."""
         if isinstance(self.content, bytes):
             data, name = self.content, self.filename or "payload"
         else:
@@ -261,7 +263,9 @@ def raise_for_status(request: ApiRequest, status: int, headers: Mapping[str, str
     if 200 <= status < 300:
         return
     message, error_code, error_id = _read_error_body(body)
-    text = f"AIMMS refused to {request.action}: {message}" if message else f"AIMMS refused to {request.action}"
+    text = (
+        f"AIMMS refused to {request.action}: {message}" if message else f"AIMMS refused to {request.action}"
+    )
     error_class: type[AimmsApiError] = AimmsApiError
     if status in (401, 403):
         error_class = AimmsAuthenticationError
@@ -330,7 +334,9 @@ def _may_have_reached_server(exc: Exception) -> bool:
     if isinstance(exc, requests.exceptions.ConnectionError):
         # requests folds "could not connect" and "connection dropped mid-answer" into one class; the
         # urllib3 cause tells them apart.
-        cause: BaseException | None = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        cause: BaseException | None = (
+            exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        )
         if isinstance(cause, urllib3.exceptions.MaxRetryError):
             cause = cause.reason
         return not isinstance(
@@ -395,12 +401,3 @@ def retry_policy(settings: ClientSettings, request: ApiRequest) -> dict[str, Any
         "before_sleep": log_retry,
         "reraise": True,
     }
-
-
-def read_into(stream: IO[bytes], chunks: Any) -> int:
-    """Copy an iterator of byte chunks into a file; return the byte count."""
-    written = 0
-    for chunk in chunks:
-        stream.write(chunk)
-        written += len(chunk)
-    return written

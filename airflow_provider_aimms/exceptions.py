@@ -48,7 +48,9 @@ class AimmsApiError(AimmsError):
         retry_after: float | None = None,
     ) -> None:
         self.message = message
-        self.status_code = status_code
+        # AirflowException declares status_code as the REST status of an Airflow API error; here it is
+        # the status AIMMS answered with, or None when it did not answer.
+        self.status_code = status_code  # type: ignore[assignment]
         self.error_code = error_code
         self.error_id = error_id
         self.retry_after = retry_after

@@ -8,8 +8,7 @@ from urllib.parse import quote
 from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
 
 if TYPE_CHECKING:
-    from airflow.models.taskinstancekey import TaskInstanceKey
-    from airflow.providers.common.compat.sdk import BaseOperator
+    from airflow.providers.common.compat.sdk import BaseOperator, TaskInstanceKey
 
 #: The XCom key under which operators store the link, so that get_link needs no connection lookup.
 TASK_URL_XCOM_KEY = "aimms_task_url"

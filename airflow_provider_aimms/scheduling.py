@@ -59,9 +59,7 @@ def format_schedule_for(value: object, *, now: pendulum.DateTime | None = None) 
         assert parsed is not None
         start = parsed
     else:
-        raise AimmsParameterError(
-            "schedule_for", f"{value!r} is not a date and time", _SCHEDULE_FOR_FIX
-        )
+        raise AimmsParameterError("schedule_for", f"{value!r} is not a date and time", _SCHEDULE_FOR_FIX)
     now = now or pendulum.now("UTC")
     if start <= now:
         raise AimmsParameterError(
@@ -101,7 +99,9 @@ def parse_schedule_duration(value: object, parameter: str) -> ScheduleDuration:
         try:
             parsed = pendulum.parse(value.strip().upper())
         except ValueError as err:
-            raise AimmsParameterError(parameter, f"{value!r} is not an ISO 8601 duration", _DURATION_FIX) from err
+            raise AimmsParameterError(
+                parameter, f"{value!r} is not an ISO 8601 duration", _DURATION_FIX
+            ) from err
         if not isinstance(parsed, pendulum.Duration):
             raise AimmsParameterError(parameter, f"{value!r} is not a duration", _DURATION_FIX)
         if parsed.years or parsed.months:
@@ -173,7 +173,7 @@ class Schedule:
         )
 
     def query_params(self) -> dict[str, str]:
-        """The query parameters of the create request."""
+        """Return the query parameters of the create request."""
         params: dict[str, str] = {}
         if self.schedule_for is not None:
             params["scheduleFor"] = schedule_for_wire(self.schedule_for)

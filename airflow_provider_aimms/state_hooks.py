@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pendulum
 
 from airflow_provider_aimms.exceptions import AimmsParameterError, StateHookVerificationError
 from airflow_provider_aimms.models import parse_timestamp
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 #: How old an ``at`` may be before a call counts as a replay, by default.
 DEFAULT_MAX_AGE_SECONDS = 300.0

@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from functools import cached_property
 from pathlib import Path
@@ -46,8 +45,9 @@ from airflow_provider_aimms.scheduling import Schedule
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import AsyncIterator, Iterator
 
-    from airflow.models import Connection
+    from airflow.providers.common.compat.sdk import Connection
 
 
 def _extra(extras: dict[str, Any], name: str) -> Any:
@@ -72,7 +72,9 @@ def _group_params(group_index: int | None) -> dict[str, str | int]:
         return {}
     if isinstance(group_index, bool) or not isinstance(group_index, int) or group_index < 0:
         raise AimmsParameterError(
-            "group_index", f"{group_index!r} is not a run number", "Pass an int >= 0, or None for the last run."
+            "group_index",
+            f"{group_index!r} is not a run number",
+            "Pass an int >= 0, or None for the last run.",
         )
     return {"groupIndex": group_index}
 
@@ -82,7 +84,9 @@ def _date_param(value: dt.date | str, parameter: str) -> str:
         try:
             value = pendulum.parse(value)  # type: ignore[assignment]
         except ValueError as err:
-            raise AimmsParameterError(parameter, f"{value!r} is not a date", "Pass a date or 'YYYY-MM-DD'.") from err
+            raise AimmsParameterError(
+                parameter, f"{value!r} is not a date", "Pass a date or 'YYYY-MM-DD'."
+            ) from err
     # AIMMS filters on dates; its generated client sends them as YYYY-MM-DD.
     return value.strftime("%Y-%m-%d")  # type: ignore[union-attr]
 
@@ -189,7 +193,7 @@ class AimmsHook(BaseHook):
         return self._settings_from(self.get_connection(self.aimms_conn_id))
 
     async def asettings(self) -> ClientSettings:
-        """The resolved connection settings, read once without blocking the event loop."""
+        """Return the resolved connection settings, read once without blocking the event loop."""
         if self._async_settings is None:
             # get_async_connection is the triggerer-safe lookup: a sync lookup inside the event loop
             # breaks on Airflow 3 (secret masking across loops) and blocks every other trigger.
@@ -316,7 +320,9 @@ class AimmsHook(BaseHook):
         )
 
     @staticmethod
-    def _interrupt_request(aimms_task_id: str, mode: InterruptMode | str, group_index: int | None) -> ApiRequest:
+    def _interrupt_request(
+        aimms_task_id: str, mode: InterruptMode | str, group_index: int | None
+    ) -> ApiRequest:
         mode = _interrupt_mode(mode)
         return ApiRequest(
             "PUT",
@@ -442,7 +448,9 @@ class AimmsHook(BaseHook):
     def get_task_response(self, aimms_task_id: str, group_index: int | None = None) -> TaskResponse:
         """Get the raw response payload of a finished task, with its content type."""
         response = self._call(self._response_request(aimms_task_id, group_index))
-        return TaskResponse(response.content, response.headers.get("content-type", "application/octet-stream"))
+        return TaskResponse(
+            response.content, response.headers.get("content-type", "application/octet-stream")
+        )
 
     def get_task_response_json(self, aimms_task_id: str, group_index: int | None = None) -> Any:
         """Get the response payload of a finished task, decoded as JSON."""
@@ -464,22 +472,35 @@ class AimmsHook(BaseHook):
         ``{"total": N, "logs": [{"timestamp": ..., "message": ...}]}``; treat it as a guess.
         """
         params = _group_params(group_index)
-        params.update({k: v for k, v in (("offset", offset), ("limit", limit), ("contains", contains)) if v is not None})
+        params.update(
+            {k: v for k, v in (("offset", offset), ("limit", limit), ("contains", contains)) if v is not None}
+        )
         return self._call(
-            ApiRequest("GET", task_path(_task_id(aimms_task_id), "logs"), f"get the logs of AIMMS task {aimms_task_id}", params=params)
+            ApiRequest(
+                "GET",
+                task_path(_task_id(aimms_task_id), "logs"),
+                f"get the logs of AIMMS task {aimms_task_id}",
+                params=params,
+            )
         ).json()
 
-    def get_task_log_lines(self, aimms_task_id: str, group_index: int | None = None, *, last: int = 50) -> list[str]:
+    def get_task_log_lines(
+        self, aimms_task_id: str, group_index: int | None = None, *, last: int = 50
+    ) -> list[str]:
         """Get up to ``last`` of a task's log lines as text, oldest first."""
         logs = self.get_task_logs(aimms_task_id, group_index)
         entries = logs.get("logs", []) if isinstance(logs, dict) else logs
         lines = [
-            f"{entry.get('timestamp', '')} {entry.get('message', '')}".strip() if isinstance(entry, dict) else str(entry)
+            f"{entry.get('timestamp', '')} {entry.get('message', '')}".strip()
+            if isinstance(entry, dict)
+            else str(entry)
             for entry in entries or []
         ]
         return lines[-last:] if last else lines
 
-    def download_task_logs(self, aimms_task_id: str, path: str | os.PathLike[str], group_index: int | None = None) -> Path:
+    def download_task_logs(
+        self, aimms_task_id: str, path: str | os.PathLike[str], group_index: int | None = None
+    ) -> Path:
         """Stream a task's full log into ``path``; a large log never sits in memory. Return the path."""
         target = Path(path)
         request = ApiRequest(
@@ -536,7 +557,9 @@ class AimmsHook(BaseHook):
                 params=_group_params(group_index),
             )
         )
-        self.log.info("Deleted AIMMS task %s (run %s)", aimms_task_id, "last" if group_index is None else group_index)
+        self.log.info(
+            "Deleted AIMMS task %s (run %s)", aimms_task_id, "last" if group_index is None else group_index
+        )
 
     def wait_for_task(
         self,
@@ -577,7 +600,9 @@ class AimmsHook(BaseHook):
     async def aget_task_response(self, aimms_task_id: str, group_index: int | None = None) -> TaskResponse:
         """Get a finished task's response without blocking the event loop."""
         response = await self._acall(self._response_request(aimms_task_id, group_index))
-        return TaskResponse(response.content, response.headers.get("content-type", "application/octet-stream"))
+        return TaskResponse(
+            response.content, response.headers.get("content-type", "application/octet-stream")
+        )
 
     async def ainterrupt_task(
         self,
@@ -589,9 +614,11 @@ class AimmsHook(BaseHook):
         await self._acall(self._interrupt_request(aimms_task_id, mode, group_index))
         self.log.info("Asked AIMMS to %s task %s", _interrupt_mode(mode).value, aimms_task_id)
 
-    async def await_task_end(self, aimms_task_id: str, group_index: int | None, *, timeout: float, poll: float = 1.0) -> AimmsTask | None:
-        """Poll until a task has ended or ``timeout`` seconds pass; return the ended task or ``None``."""
-        deadline = time.monotonic() + timeout
+    async def await_task_end(
+        self, aimms_task_id: str, group_index: int | None, *, within: float, poll: float = 1.0
+    ) -> AimmsTask | None:
+        """Poll until a task has ended or ``within`` seconds pass; return the ended task or ``None``."""
+        deadline = time.monotonic() + within
         while True:
             task = await self.aget_task(aimms_task_id, group_index)
             if task.is_terminal or time.monotonic() + poll > deadline:
@@ -644,7 +671,9 @@ class AimmsHook(BaseHook):
 def _task_id(aimms_task_id: str) -> str:
     if not isinstance(aimms_task_id, str) or not aimms_task_id.strip():
         raise AimmsParameterError(
-            "aimms_task_id", f"{aimms_task_id!r} is empty", "Pass the id AIMMS returned when the task was created."
+            "aimms_task_id",
+            f"{aimms_task_id!r} is empty",
+            "Pass the id AIMMS returned when the task was created.",
         )
     return aimms_task_id.strip()
 
