@@ -6,7 +6,8 @@ It never imports Airflow, so it starts fast and runs anywhere the ``emulator`` e
 
 from __future__ import annotations
 
-from airflow_provider_aimms.emulator.admin_client import AdminClient
+from typing import TYPE_CHECKING, Any
+
 from airflow_provider_aimms.emulator.app import create_app
 from airflow_provider_aimms.emulator.config import EXECUTE, READ, WRITE, ApiKey, AppVersion, EmulatorConfig
 from airflow_provider_aimms.emulator.demo import demo_config
@@ -21,6 +22,19 @@ from airflow_provider_aimms.emulator.services import (
     ServiceResult,
     declarative_service,
 )
+
+if TYPE_CHECKING:
+    from airflow_provider_aimms.emulator.admin_client import AdminClient
+
+
+def __getattr__(name: str) -> Any:
+    # AdminClient needs httpx, which takes about half a second to import; load it only when asked for.
+    if name == "AdminClient":
+        from airflow_provider_aimms.emulator.admin_client import AdminClient
+
+        return AdminClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "EXECUTE",

@@ -10,8 +10,6 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
-
 from airflow_provider_aimms.emulator.timefmt import format_iso_z
 
 if TYPE_CHECKING:
@@ -89,6 +87,9 @@ class HookDispatcher:
             self._calls.clear()
 
     def _deliver(self) -> None:
+        # Imported here: httpx costs about half a second to import, and most runs never call a hook.
+        import httpx
+
         with httpx.Client(timeout=self._timeout, follow_redirects=False) as client:
             while (item := self._queue.get()) is not None:
                 task_uuid, task_state, url = item

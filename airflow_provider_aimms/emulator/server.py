@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from airflow_provider_aimms.emulator.admin_client import AdminClient
 from airflow_provider_aimms.emulator.app import EmulatorApp, create_app
 
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from airflow_provider_aimms.emulator.admin_client import AdminClient
     from airflow_provider_aimms.emulator.config import EmulatorConfig
     from airflow_provider_aimms.emulator.runtime import Emulator
     from airflow_provider_aimms.emulator.store import TaskStore
@@ -36,7 +36,7 @@ class EmulatorServer:
         self._host, self._port = host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._admin: AdminClient | None = None
+        self._admin: AdminClient | None = None  # created on first use; httpx is slow to import
         self.url = ""
 
     @property
@@ -55,6 +55,8 @@ class EmulatorServer:
         if self._admin is None:
             if not self.url:
                 raise RuntimeError("start the EmulatorServer before using its admin client")
+            from airflow_provider_aimms.emulator.admin_client import AdminClient
+
             self._admin = AdminClient(self.url)
         return self._admin
 

@@ -41,7 +41,11 @@ def current_stats(runs: Sequence[TaskRun], params: Mapping[str, str]) -> dict[st
 def _summary(values: list[float]) -> dict[str, float | None]:
     if not values:
         return {"min": None, "avg": None, "max": None}
-    return {"min": min(values), "avg": round(sum(values) / len(values), 6), "max": max(values)}
+    return {
+        "min": round(min(values), 6),
+        "avg": round(sum(values) / len(values), 6),
+        "max": round(max(values), 6),
+    }
 
 
 def _resolution(requested: str, span: float) -> str:

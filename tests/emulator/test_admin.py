@@ -17,8 +17,13 @@ FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 def test_admin_api_is_off_unless_enabled() -> None:
     with EmulatorServer(demo_config(enable_admin=False)) as server:
-        assert httpx.get(server.url + "/_emulator/tasks").status_code == 404
-        assert httpx.get(server.url + "/pro-api/v2/tasks", headers={"apikey": "demo-key"}).status_code == 200
+        assert httpx.get(server.url + "/_emulator/tasks", verify=False).status_code == 404
+        assert (
+            httpx.get(
+                server.url + "/pro-api/v2/tasks", headers={"apikey": "demo-key"}, verify=False
+            ).status_code
+            == 200
+        )
 
 
 def test_tasks_lists_every_run_including_deleted(server: EmulatorServer, api: TasksClient) -> None:
@@ -54,7 +59,10 @@ def test_advance_moves_the_clock_and_returns_the_new_time(server: EmulatorServer
 
     elapsed = datetime.strptime(after, FORMAT) - datetime.strptime(before, FORMAT)
     assert 7200 <= elapsed.total_seconds() < 7210
-    assert httpx.post(server.url + "/_emulator/clock/advance", json={"seconds": -1}).status_code == 400
+    assert (
+        httpx.post(server.url + "/_emulator/clock/advance", json={"seconds": -1}, verify=False).status_code
+        == 400
+    )
 
 
 def test_direct_store_access_sees_the_same_tasks(server: EmulatorServer, api: TasksClient) -> None:

@@ -183,7 +183,7 @@ def test_faults_from_configuration_use_the_configured_seed() -> None:
     ],
 )
 def test_bad_rules_are_refused(server: EmulatorServer, rule: dict[str, Any], fragment: str) -> None:
-    response = httpx.put(server.url + "/_emulator/faults", json={"rules": [rule]})
+    response = httpx.put(server.url + "/_emulator/faults", json={"rules": [rule]}, verify=False)
 
     assert response.status_code == 400
     assert fragment in response.json()["message"]
