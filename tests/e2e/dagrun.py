@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
+#: Test-only DAGs; with the example DAGs (symlinked in), this is the DAG folder of the test run.
+REPO_DAGS = Path(__file__).resolve().parents[2] / "tests" / "dags"
 
 
 def load_dag(dag_id: str, folder: Path = EXAMPLE_DAGS) -> Any:
