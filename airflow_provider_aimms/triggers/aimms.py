@@ -75,16 +75,47 @@ class PollSchedule:
         return wait
 
 
-def _check_json_kwargs(kwargs: dict[str, Any]) -> None:
-    # Airflow serializes trigger kwargs into its database. Anything but plain JSON values would fail
-    # there, after the AIMMS task was already created, so refuse it here, before.
-    for name, value in kwargs.items():
-        if value is not None and not isinstance(value, str | int | float | bool):
+# What each constructor argument may be. Airflow stores trigger kwargs as JSON in its database; anything
+# else would fail there, after the AIMMS task was already created, so it is refused here, before.
+_KWARG_TYPES: dict[str, tuple[type, ...]] = {
+    "aimms_task_id": (str,),
+    "aimms_conn_id": (str,),
+    "group_index": (int,),
+    "poll_interval": (int, float),
+    "min_poll_interval": (int, float),
+    "adaptive_polling": (bool,),
+    "wait_until": (int, float),
+    "execution_deadline": (int, float),
+    "sleep_until": (int, float),
+    "error_budget": (int,),
+    "interrupt_on_kill": (bool,),
+    "interrupt_mode": (str,),
+}
+_OPTIONAL_KWARGS = frozenset({"group_index", "wait_until", "execution_deadline", "sleep_until"})
+
+
+def _check_kwargs(values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if value is None and name in _OPTIONAL_KWARGS:
+            continue
+        allowed = _KWARG_TYPES[name]
+        # bool is an int to Python, but True as a poll interval or run number is a mistake.
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            names = " or ".join(kind.__name__ for kind in allowed)
             raise AimmsParameterError(
                 name,
-                f"a {type(value).__name__} cannot be stored with a trigger",
-                "Pass a str, int, float or bool.",
+                f"{value!r} is a {type(value).__name__}",
+                f"Pass a plain {names} (it is stored as JSON).",
             )
+    for name in ("group_index", "error_budget"):
+        if values[name] is not None and values[name] < 0:
+            raise AimmsParameterError(name, f"{values[name]!r} is negative", "Pass an int >= 0.")
+    if values["interrupt_mode"] not in {mode.value for mode in InterruptMode}:
+        raise AimmsParameterError(
+            "interrupt_mode",
+            f"{values['interrupt_mode']!r} is not an interrupt mode",
+            "Use 'interrupt-execution' or 'interrupt-solve'.",
+        )
 
 
 class AimmsTaskTrigger(BaseTrigger):
@@ -129,21 +160,27 @@ class AimmsTaskTrigger(BaseTrigger):
         interrupt_mode: str = InterruptMode.EXECUTION.value,
     ) -> None:
         super().__init__()
-        self.kwargs: dict[str, Any] = {
+        given = {
             "aimms_task_id": aimms_task_id,
             "aimms_conn_id": aimms_conn_id,
             "group_index": group_index,
-            "poll_interval": float(poll_interval),
-            "min_poll_interval": float(min_poll_interval),
-            "adaptive_polling": bool(adaptive_polling),
-            "wait_until": None if wait_until is None else float(wait_until),
-            "execution_deadline": None if execution_deadline is None else float(execution_deadline),
-            "sleep_until": None if sleep_until is None else float(sleep_until),
-            "error_budget": int(error_budget),
-            "interrupt_on_kill": bool(interrupt_on_kill),
-            "interrupt_mode": InterruptMode(interrupt_mode).value,
+            "poll_interval": poll_interval,
+            "min_poll_interval": min_poll_interval,
+            "adaptive_polling": adaptive_polling,
+            "wait_until": wait_until,
+            "execution_deadline": execution_deadline,
+            "sleep_until": sleep_until,
+            "error_budget": error_budget,
+            "interrupt_on_kill": interrupt_on_kill,
+            "interrupt_mode": interrupt_mode,
         }
-        _check_json_kwargs(self.kwargs)
+        _check_kwargs(given)
+        # Numbers as floats, so that serialize() gives the same dict whether 5 or 5.0 was passed.
+        numbers = ("poll_interval", "min_poll_interval", "wait_until", "execution_deadline", "sleep_until")
+        self.kwargs: dict[str, Any] = {
+            name: float(value) if name in numbers and value is not None else value
+            for name, value in given.items()
+        }
         if not aimms_task_id:
             raise AimmsParameterError("aimms_task_id", "it is empty", "Pass the AIMMS task id to watch.")
         if poll_interval <= 0 or min_poll_interval <= 0:
@@ -153,10 +190,10 @@ class AimmsTaskTrigger(BaseTrigger):
         self.aimms_task_id = aimms_task_id
         self.aimms_conn_id = aimms_conn_id
         self.group_index = group_index
-        self.poll_interval = self.kwargs["poll_interval"]
-        self.wait_until = self.kwargs["wait_until"]
-        self.execution_deadline = self.kwargs["execution_deadline"]
-        self.sleep_until = self.kwargs["sleep_until"]
+        self.poll_interval: float = self.kwargs["poll_interval"]
+        self.wait_until: float | None = self.kwargs["wait_until"]
+        self.execution_deadline: float | None = self.kwargs["execution_deadline"]
+        self.sleep_until: float | None = self.kwargs["sleep_until"]
         self.error_budget = self.kwargs["error_budget"]
         self.schedule = PollSchedule(
             self.poll_interval, self.kwargs["min_poll_interval"], adaptive=self.kwargs["adaptive_polling"]
@@ -225,7 +262,9 @@ class AimmsTaskTrigger(BaseTrigger):
                 task = await hook.aget_task(self.aimms_task_id, self.group_index)
             except (AimmsAuthenticationError, AimmsNotFoundError, AimmsParameterError) as err:
                 return self._event("error", str(err))
-            except AimmsApiError as err:
+            except (AimmsApiError, ValueError) as err:
+                # Unreachable, overloaded, or an answer garbled on the way (ValueError): each may pass by
+                # the next poll, and one blip must not fail a solve that runs for hours.
                 errors_in_a_row += 1
                 if errors_in_a_row > self.error_budget:
                     return self._event(
