@@ -10,7 +10,7 @@ import httpx
 from airflow_provider_aimms.emulator import EmulatorServer, demo_config
 
 if TYPE_CHECKING:
-    from conftest import TasksClient
+    from emulator_support import TasksClient
 
 FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TasksClient, assert_error, custom_config
+from emulator_support import TasksClient, assert_error, custom_config
 
 from airflow_provider_aimms.emulator import EmulatorServer
 from airflow_provider_aimms.emulator.demo import INFEASIBLE_MESSAGE

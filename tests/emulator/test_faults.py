@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TasksClient
+from emulator_support import TasksClient
 
 from airflow_provider_aimms.emulator import EmulatorServer, FaultRule, demo_config
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import TasksClient, assert_error
+from emulator_support import TasksClient, assert_error
 
 from airflow_provider_aimms.emulator.hooks import hook_call_url, hook_signature
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from conftest import TasksClient, assert_error
+from emulator_support import TasksClient, assert_error
 
 if TYPE_CHECKING:
     from airflow_provider_aimms.emulator import EmulatorServer

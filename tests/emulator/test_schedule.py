@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import TasksClient, assert_error
+from emulator_support import TasksClient, assert_error
 
 from airflow_provider_aimms.emulator import EmulatorServer, demo_config
 
