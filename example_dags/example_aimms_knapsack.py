@@ -55,8 +55,12 @@ with DAG(
         if weight > scenario["capacity"]:
             raise ValueError(f"The plan loads {weight} kg onto a {scenario['capacity']} kg trailer")
         if weight != plan["total_weight"] or value != plan["total_value"]:
-            raise ValueError(f"The plan's totals ({plan['total_weight']} kg, {plan['total_value']}) do not add up")
-        print(f"Load {len(chosen)} of {len(items)} pallets: {weight} of {scenario['capacity']} kg, margin {value} EUR")
+            raise ValueError(
+                f"The plan's totals ({plan['total_weight']} kg, {plan['total_value']}) do not add up"
+            )
+        print(
+            f"Load {len(chosen)} of {len(items)} pallets: {weight} of {scenario['capacity']} kg, margin {value} EUR"
+        )
         for item in chosen:
             print(f"  {item['name']:<24} {item['weight']:>5} kg {item['value']:>6} EUR")
         return {"pallets": len(chosen), "weight": weight, "value": value}

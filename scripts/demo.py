@@ -67,29 +67,47 @@ def main() -> int:
 
     step(f"Starting the AIMMS PRO emulator on {url}")
     emulator = subprocess.Popen(
-        [str(BIN / "aimms-pro-emulator"), "--port", str(port), "--api-key", API_KEY, "--log-level", "warning"],
+        [
+            str(BIN / "aimms-pro-emulator"),
+            "--port",
+            str(port),
+            "--api-key",
+            API_KEY,
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     try:
         wait_until_listening(url, emulator)
         step(f"Creating Airflow's database in {home}")
-        subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(BIN / "airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL
+        )
         step(f"Running DAG {DAG_ID} with `airflow dags test` (full log: {log_file})")
         with open(log_file, "wb") as log:
-            result = subprocess.run([str(BIN / "airflow"), "dags", "test", DAG_ID], env=env, stdout=log, stderr=log)
+            result = subprocess.run(
+                [str(BIN / "airflow"), "dags", "test", DAG_ID], env=env, stdout=log, stderr=log
+            )
         if result.returncode != 0:
             print(log_file.read_text()[-5000:])
             sys.exit(f"The DAG run failed (exit code {result.returncode}); see {log_file}")
         deferred = "running trigger in line" in log_file.read_text()
-        print(f"The DAG run succeeded; the AIMMS task was waited for {'in a trigger (deferred)' if deferred else 'on the worker'}.")
+        print(
+            f"The DAG run succeeded; the AIMMS task was waited for {'in a trigger (deferred)' if deferred else 'on the worker'}."
+        )
 
         step("The plan AIMMS returned")
         with httpx.Client(base_url=f"{url}/pro-api/v2", headers={"apikey": API_KEY}) as client:
-            task = client.get("/tasks", params={"appName": "Logistics", "limit": 1}).json()["current_batch"][0]
+            task = client.get("/tasks", params={"appName": "Logistics", "limit": 1}).json()["current_batch"][
+                0
+            ]
             plan = client.get(f"/tasks/{task['id']}/response").json()
         print(f"AIMMS task {task['id']} {task['state']} in {task['runTime']:.2f} s")
-        print(f"Load {len(plan['selected'])} of {len(SCENARIO['items'])} pallets, {plan['total_weight']} of "
-              f"{plan['capacity']} kg, margin {plan['total_value']} EUR:")
+        print(
+            f"Load {len(plan['selected'])} of {len(SCENARIO['items'])} pallets, {plan['total_weight']} of "
+            f"{plan['capacity']} kg, margin {plan['total_value']} EUR:"
+        )
         weights = {item["name"]: item for item in SCENARIO["items"]}
         for name in plan["selected"]:
             print(f"  {name:<24} {weights[name]['weight']:>5} kg {weights[name]['value']:>6} EUR")

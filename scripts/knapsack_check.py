@@ -34,7 +34,9 @@ def check_plan(scenario: dict[str, Any], plan: dict[str, Any]) -> list[str]:
     if weight > scenario["capacity"]:
         problems.append(f"{weight} kg exceeds the capacity of {scenario['capacity']} kg")
     if (weight, value) != (plan["total_weight"], plan["total_value"]):
-        problems.append(f"totals say {plan['total_weight']} kg / {plan['total_value']}, pallets add up to {weight} / {value}")
+        problems.append(
+            f"totals say {plan['total_weight']} kg / {plan['total_value']}, pallets add up to {weight} / {value}"
+        )
     optimum = best_value(scenario["capacity"], scenario["items"])
     if value != optimum:
         problems.append(f"value {value} is not the optimum {optimum}")

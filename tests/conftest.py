@@ -12,7 +12,9 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-os.environ["AIRFLOW_HOME"] = os.environ.get("AIMMS_TEST_AIRFLOW_HOME") or tempfile.mkdtemp(prefix="aimms-airflow-")
+os.environ["AIRFLOW_HOME"] = os.environ.get("AIMMS_TEST_AIRFLOW_HOME") or tempfile.mkdtemp(
+    prefix="aimms-airflow-"
+)
 # The DAG folder holds the test-only DAGs and, through a symlink, the example DAGs: dag.test() on
 # Airflow 3 runs only DAGs that its DAG bundle (this folder) contains.
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "tests" / "dags")

@@ -42,7 +42,9 @@ def chaos_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
     config = dataclasses.replace(demo_config(api_key=API_KEY), clock_speed=4.0, parallelism=8)
     with EmulatorServer(config) as server:
         # A 1 s request timeout turns the 1.5 s latency faults into real read timeouts.
-        monkeypatch.setenv("AIRFLOW_CONN_AIMMS_DEFAULT", connection_json(server.url, retry_delay=0.01, timeout=1))
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_AIMMS_DEFAULT", connection_json(server.url, retry_delay=0.01, timeout=1)
+        )
         server.admin.set_faults(TRANSIENT_FAULTS, seed=20261203)
         yield server
 
@@ -69,7 +71,9 @@ def test_chaos_run_loses_and_duplicates_nothing(
     duplicates = len(created) - len(set(airflow_ids))
     lost = sum(1 for aimms_task_id in airflow_ids if per_id[aimms_task_id] != 1) + wrong
     with capsys.disabled():  # the summary line belongs in every CI log, passing or not
-        print(f"\nchaos: {len(airflow_ids)} tasks, {len(faults)} faults injected, {duplicates} duplicates, {lost} lost")
+        print(
+            f"\nchaos: {len(airflow_ids)} tasks, {len(faults)} faults injected, {duplicates} duplicates, {lost} lost"
+        )
 
     assert dag_run.state == "success"
     assert len(airflow_ids) == 2 * len(SCENARIOS) >= 100

@@ -18,7 +18,8 @@ def load_dag(dag_id: str, folder: Path = EXAMPLE_DAGS) -> Any:
     """Import the example file named after ``dag_id`` and return its DAG."""
     path = folder / f"{dag_id}.py"
     spec = importlib.util.spec_from_file_location(f"_example_{dag_id}", path)
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

@@ -3,12 +3,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from scripts.knapsack_check import check_plan
 from tests.e2e.dagrun import run_example_dag, xcom
 
-SCENARIO = json.loads((Path(__file__).parents[2] / "example_dags" / "data" / "truck_loading.json").read_text())
+SCENARIO = json.loads(
+    (Path(__file__).parents[2] / "example_dags" / "data" / "truck_loading.json").read_text()
+)
 
 
 def test_example_dag_solves_the_truck_loading_optimally(aimms, airflow_db) -> None:
@@ -19,7 +19,11 @@ def test_example_dag_solves_the_truck_loading_optimally(aimms, airflow_db) -> No
     plan = xcom(dag_run, "check_plan")
     assert check_plan(SCENARIO, solution) == []
     assert solution["total_value"] == 27213  # the optimum for this dataset, also checked by check_plan
-    assert plan == {"pallets": len(solution["selected"]), "weight": solution["total_weight"], "value": solution["total_value"]}
+    assert plan == {
+        "pallets": len(solution["selected"]),
+        "weight": solution["total_weight"],
+        "value": solution["total_value"],
+    }
     # The task ran deferred: the operator pushed the id before waiting, and exactly one AIMMS task exists.
     aimms_task_id = xcom(dag_run, "solve_truck_loading", key="aimms_task_id")
     assert [t["id"] for t in aimms.admin.tasks()] == [aimms_task_id]

@@ -14,11 +14,13 @@ async def test_async_get_response_and_interrupt(server) -> None:
     hook = AimmsHook()
     async with hook.async_session():
         ended = await hook.await_task_end(echo.id, None, within=30, poll=0.05)
-        assert ended is not None and ended.known_state is TaskState.COMPLETED
+        assert ended is not None
+        assert ended.known_state is TaskState.COMPLETED
         assert (await hook.aget_task_response(echo.id)).content == b"async hello"
         await hook.ainterrupt_task(slow.id, "interrupt-execution")
         interrupted = await hook.await_task_end(slow.id, None, within=30, poll=0.05)
-        assert interrupted is not None and interrupted.known_state is TaskState.FAILED
+        assert interrupted is not None
+        assert interrupted.known_state is TaskState.FAILED
     assert open_client_count() == 0
 
 

@@ -13,9 +13,17 @@ from tests.hooks.conftest import NO_SCOPE_KEY, READ_ONLY_KEY
 
 
 def test_extras_and_hook_arguments_set_timeout_and_retries(server, monkeypatch) -> None:
-    monkeypatch.setenv("AIRFLOW_CONN_AIMMS_DEFAULT", connection_json(server.url, timeout="12.5", retry_limit=5, retry_delay=0.2, verify="false"))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AIMMS_DEFAULT",
+        connection_json(server.url, timeout="12.5", retry_limit=5, retry_delay=0.2, verify="false"),
+    )
     settings = AimmsHook().settings
-    assert (settings.timeout, settings.retry_limit, settings.retry_delay, settings.verify) == (12.5, 5, 0.2, False)
+    assert (settings.timeout, settings.retry_limit, settings.retry_delay, settings.verify) == (
+        12.5,
+        5,
+        0.2,
+        False,
+    )
     assert AimmsHook(timeout=3, retry_limit=0).settings.timeout == 3.0
     assert AimmsHook(retry_limit=0).settings.retry_limit == 0
 
@@ -60,12 +68,16 @@ def test_a_missing_host_or_key_names_the_connection(monkeypatch, field: str, mes
 
 
 def test_test_connection_reports_success_and_each_failure(server, monkeypatch) -> None:
-    assert AimmsHook().test_connection() == (True, f"Connected to {server.url}: the API key works and holds the Tasks scope.")
+    assert AimmsHook().test_connection() == (
+        True,
+        f"Connected to {server.url}: the API key works and holds the Tasks scope.",
+    )
     for key, status in (("wrong-key-123", "401"), (NO_SCOPE_KEY, "403")):
         monkeypatch.setenv("AIRFLOW_CONN_AIMMS_DEFAULT", connection_json(server.url, api_key=key))
         ok, message = AimmsHook().test_connection()
         assert not ok
-        assert f"HTTP {status}" in message and "Tasks scope" in message
+        assert f"HTTP {status}" in message
+        assert "Tasks scope" in message
 
 
 def test_a_read_only_key_can_read_but_not_create(server, monkeypatch) -> None:
@@ -87,5 +99,12 @@ def test_provider_info_declares_the_connection_form() -> None:
     (conn_type,) = info["connection-types"]
     assert conn_type["connection-type"] == "aimms"
     assert conn_type["ui-field-behaviour"]["relabeling"] == {"host": "Account URL", "password": "API key"}
-    assert set(conn_type["conn-fields"]) == {"timeout", "verify", "ca_bundle", "proxies", "retry_limit", "retry_delay"}
+    assert set(conn_type["conn-fields"]) == {
+        "timeout",
+        "verify",
+        "ca_bundle",
+        "proxies",
+        "retry_limit",
+        "retry_delay",
+    }
     assert AimmsHook.get_ui_field_behaviour()["relabeling"]["host"] == "Account URL"

@@ -15,7 +15,10 @@ from airflow_provider_aimms.hooks.aimms import AimmsHook
 from airflow_provider_aimms.models import TaskState
 from tests.hooks.conftest import AWKWARD_APP
 
-ITEMS = {"capacity": 10, "items": [{"name": "a", "weight": 5, "value": 10}, {"name": "b", "weight": 6, "value": 11}]}
+ITEMS = {
+    "capacity": 10,
+    "items": [{"name": "a", "weight": 5, "value": 10}, {"name": "b", "weight": 6, "value": 11}],
+}
 
 
 def run(hook: AimmsHook, service: str = "knapsack", payload: object = ITEMS, **kwargs: object) -> str:
@@ -31,7 +34,8 @@ def test_create_without_version_runs_the_latest(hook: AimmsHook) -> None:
         "knapsack",
         TaskState.QUEUED,
     )
-    assert task.group_index is None and task.schedule_for is None
+    assert task.group_index is None
+    assert task.schedule_for is None
 
 
 def test_create_with_a_version_and_a_name_that_needs_encoding(hook: AimmsHook) -> None:
@@ -59,7 +63,8 @@ def test_a_finished_task_has_timestamps_and_durations(hook: AimmsHook) -> None:
     task = hook.get_task(run(hook))
     assert task.created_at <= task.assigned_at <= task.running_at <= task.ended_at  # type: ignore[operator]
     assert task.queue_time == pytest.approx((task.running_at - task.created_at).total_seconds(), abs=0.01)  # type: ignore[operator]
-    assert task.return_code == 1 and task.error_message is None
+    assert task.return_code == 1
+    assert task.error_message is None
 
 
 def test_a_failed_task_reports_its_message(hook: AimmsHook) -> None:
@@ -80,7 +85,9 @@ def test_a_failed_task_reports_its_message(hook: AimmsHook) -> None:
         (io.BytesIO(b"\x00raw"), None, b"\x00raw", "application/octet-stream"),
     ],
 )
-def test_payloads_arrive_byte_for_byte(hook: AimmsHook, payload: object, content_type: str | None, sent: bytes, received_type: str) -> None:
+def test_payloads_arrive_byte_for_byte(
+    hook: AimmsHook, payload: object, content_type: str | None, sent: bytes, received_type: str
+) -> None:
     aimms_task_id = run(hook, "echo", payload, content_type=content_type)
     response = hook.get_task_response(aimms_task_id)
     assert response.content == sent
@@ -122,7 +129,8 @@ def test_logs_as_entries_as_lines_and_streamed_to_a_file(hook: AimmsHook, tmp_pa
     messages = [entry["message"] for entry in logs["logs"]]
     assert "Checking supply against demand." in messages
     lines = hook.get_task_log_lines(aimms_task_id, last=1)
-    assert len(lines) == 1 and lines[0].endswith(messages[-1])
+    assert len(lines) == 1
+    assert lines[0].endswith(messages[-1])
     target = hook.download_task_logs(aimms_task_id, tmp_path / "logs" / "task.log")
     assert "Checking supply against demand." in target.read_text()
     assert not (tmp_path / "logs" / "task.log.part").exists()
@@ -131,12 +139,15 @@ def test_logs_as_entries_as_lines_and_streamed_to_a_file(hook: AimmsHook, tmp_pa
 def test_stats_and_current_stats(hook: AimmsHook) -> None:
     run(hook)
     current = hook.get_current_task_stats()
-    assert isinstance(current, dict) and current  # shape is a guess; see docs/emulator.md
+    assert isinstance(current, dict)
+    assert current
     stats = hook.get_task_stats(appName="Logistics")
     assert stats is not None
 
 
-@pytest.mark.parametrize(("mode", "end_state"), [("interrupt-solve", "completed"), ("interrupt-execution", "failed")])
+@pytest.mark.parametrize(
+    ("mode", "end_state"), [("interrupt-solve", "completed"), ("interrupt-execution", "failed")]
+)
 def test_interrupt_modes(hook: AimmsHook, mode: str, end_state: str) -> None:
     task = hook.create_task("Logistics", "slow_solve", {})
     for _ in range(200):
@@ -148,7 +159,7 @@ def test_interrupt_modes(hook: AimmsHook, mode: str, end_state: str) -> None:
 
 
 def test_interrupt_mode_is_checked_before_sending(hook: AimmsHook, server) -> None:
-    with pytest.raises(AimmsParameterError, match="`mode`.*interrupt-execution"):
+    with pytest.raises(AimmsParameterError, match=r"`mode`.*interrupt-execution"):
         hook.interrupt_task("some-id", "stop-now")
 
 
@@ -183,8 +194,10 @@ def test_group_index_selects_a_run_of_a_recurring_task(hook: AimmsHook, server) 
     server.admin.advance(3600)
     first = hook.get_task(task.id, group_index=0)
     last = hook.get_task(task.id)
-    assert first.group_index == 0 and first.known_state is TaskState.COMPLETED
-    assert last.group_index is not None and last.group_index >= 1
+    assert first.group_index == 0
+    assert first.known_state is TaskState.COMPLETED
+    assert last.group_index is not None
+    assert last.group_index >= 1
     assert hook.get_task_response(task.id, group_index=0).content == b"tick"
     with pytest.raises(AimmsParameterError, match="`group_index`"):
         hook.get_task(task.id, group_index=-1)
@@ -208,7 +221,8 @@ def test_state_hook_calls_can_be_verified(hook: AimmsHook, server) -> None:
         # `at` is on the emulator's clock, which other tests may have moved forward.
         now = parse_timestamp(server.admin.now())
         states.append(verify_state_hook_call(query, "hook-secret", now=now).task_state)
-    assert states[0] == "queued" and states[-1] == "completed"
+    assert states[0] == "queued"
+    assert states[-1] == "completed"
 
 
 def test_state_hook_url_is_checked(hook: AimmsHook) -> None:

@@ -28,9 +28,11 @@ def test_a_create_that_hits_503_then_succeeds_makes_exactly_one_task(hook: Aimms
 
 
 def test_a_create_whose_answer_times_out_is_not_sent_again(server, monkeypatch) -> None:
-    server.admin.set_faults([{"route": "create", "kind": "latency_after", "seconds": 1.5, "times": 1}], seed=1)
+    server.admin.set_faults(
+        [{"route": "create", "kind": "latency_after", "seconds": 1.5, "times": 1}], seed=1
+    )
     hook = AimmsHook(timeout=0.5)
-    with pytest.raises(AimmsTaskMaybeCreatedError, match="may exist.*list_tasks"):
+    with pytest.raises(AimmsTaskMaybeCreatedError, match=r"may exist.*list_tasks"):
         hook.create_task("Logistics", "knapsack", PAYLOAD)
     assert len(server.admin.fault_log()) == 1  # one attempt only
     assert len(created(server)) == 1  # ... which AIMMS did act on
@@ -52,13 +54,17 @@ def test_a_create_dropped_before_the_work_is_not_retried_either(hook: AimmsHook,
 
 
 def test_429_with_retry_after_is_retried_for_create(hook: AimmsHook, server) -> None:
-    server.admin.set_faults([{"route": "create", "kind": "status", "status": 429, "retry_after": "0", "times": 1}])
+    server.admin.set_faults(
+        [{"route": "create", "kind": "status", "status": 429, "retry_after": "0", "times": 1}]
+    )
     task = hook.create_task("Logistics", "knapsack", PAYLOAD)
     assert [t["id"] for t in created(server)] == [task.id]
 
 
 @pytest.mark.parametrize("status", [502, 504])
-def test_gateway_errors_are_retried_for_reads_but_not_for_create(hook: AimmsHook, server, status: int) -> None:
+def test_gateway_errors_are_retried_for_reads_but_not_for_create(
+    hook: AimmsHook, server, status: int
+) -> None:
     task = hook.create_task("Logistics", "knapsack", PAYLOAD)
     server.admin.set_faults([{"route": "get", "kind": "status", "status": status, "times": 2}])
     assert hook.get_task(task.id).id == task.id
@@ -73,7 +79,10 @@ def test_read_timeouts_and_drops_are_retried_for_reads(server) -> None:
     hook = AimmsHook(timeout=0.5)
     task = hook.create_task("Logistics", "knapsack", PAYLOAD)
     server.admin.set_faults(
-        [{"route": "get", "kind": "latency", "seconds": 1.0, "times": 1}, {"route": "get", "kind": "drop", "times": 1}]
+        [
+            {"route": "get", "kind": "latency", "seconds": 1.0, "times": 1},
+            {"route": "get", "kind": "drop", "times": 1},
+        ]
     )
     assert hook.get_task(task.id).id == task.id
     assert len(server.admin.fault_log()) == 2

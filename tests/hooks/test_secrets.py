@@ -16,7 +16,9 @@ SECRET = "sEcReT-api-key-7731"
 
 def test_the_key_appears_nowhere_a_user_can_see(server, monkeypatch, caplog, capsys) -> None:
     caplog.set_level("DEBUG")
-    monkeypatch.setenv("AIRFLOW_CONN_AIMMS_DEFAULT", connection_json(server.url, api_key=SECRET, retry_delay=0.01))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AIMMS_DEFAULT", connection_json(server.url, api_key=SECRET, retry_delay=0.01)
+    )
     hook = AimmsHook()
     seen: list[str] = [repr(hook), repr(hook.settings), str(hook.settings.pool_key)]
     ok, message = hook.test_connection()  # the key is unknown to the emulator: a 401

@@ -96,7 +96,14 @@ def test_a_non_json_error_body_is_quoted_and_truncated() -> None:
 
 @pytest.mark.parametrize(
     ("status", "get_retried", "create_retried"),
-    [(429, True, True), (503, True, True), (502, True, False), (504, True, False), (500, False, False), (400, False, False)],
+    [
+        (429, True, True),
+        (503, True, True),
+        (502, True, False),
+        (504, True, False),
+        (500, False, False),
+        (400, False, False),
+    ],
 )
 def test_status_retry_rules(status: int, get_retried: bool, create_retried: bool) -> None:
     err = _error(status)
@@ -116,10 +123,16 @@ def test_transport_failures_before_sending_are_retried_even_for_create() -> None
 
 def test_transport_failures_after_sending_a_create_are_never_retried() -> None:
     dropped = requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError("Connection aborted."))
-    for exc in (dropped, requests.exceptions.ReadTimeout(), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("x")):
+    for exc in (
+        dropped,
+        requests.exceptions.ReadTimeout(),
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("x"),
+    ):
         err = transport_error(CREATE, exc)
         assert isinstance(err, AimmsTaskMaybeCreatedError)
-        assert "may exist" in str(err) and "list_tasks" in str(err)
+        assert "may exist" in str(err)
+        assert "list_tasks" in str(err)
         assert not is_retryable(CREATE, err)
         assert is_retryable(GET, transport_error(GET, exc))
 
@@ -131,10 +144,19 @@ def test_payload_encoding(tmp_path: Path) -> None:
     assert encode_payload(b"\x00\x01").content_type == "application/octet-stream"
     xlsx = tmp_path / "demand.xlsx"
     xlsx.write_bytes(b"PK\x03\x04")
-    assert encode_payload(xlsx).content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert (
+        encode_payload(xlsx).content_type
+        == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     assert encode_payload(io.BytesIO(b"zip")).content == b"zip"
     files = encode_payload(MultipartFile(xlsx)).files
-    assert files == {"file": ("demand.xlsx", b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+    assert files == {
+        "file": (
+            "demand.xlsx",
+            b"PK\x03\x04",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    }
     assert encode_payload(None).content is None
 
 

@@ -32,7 +32,8 @@ DOC_EXAMPLE = {
 def test_the_documented_example_parses() -> None:
     task = AimmsTask.from_json(DOC_EXAMPLE)
     assert task.known_state is TaskState.COMPLETED
-    assert task.is_terminal and not task.is_failed
+    assert task.is_terminal
+    assert not task.is_failed
     assert task.created_at == pendulum.datetime(2023, 11, 23, 15, 16, 38, tz="UTC")
     assert (task.queue_time, task.run_time, task.return_code) == (19.0, 4.0, 1)
     assert task.extra == {}
@@ -48,7 +49,12 @@ def test_unknown_fields_and_states_are_kept() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2023-11-08 23:03:29.000000", "2023-11-08T23:03:29Z", "2023-11-09 00:03:29.000 +01:00", "2023-11-08T23:03:29"],
+    [
+        "2023-11-08 23:03:29.000000",
+        "2023-11-08T23:03:29Z",
+        "2023-11-09 00:03:29.000 +01:00",
+        "2023-11-08T23:03:29",
+    ],
 )
 def test_timestamps_parse_in_both_forms_as_utc(text: str) -> None:
     assert parse_timestamp(text) == pendulum.datetime(2023, 11, 8, 23, 3, 29, tz="UTC")

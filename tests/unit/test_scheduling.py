@@ -77,7 +77,9 @@ def test_bad_durations_name_the_parameter(value: object) -> None:
 
 def test_first_start_counts_from_creation() -> None:
     created = pendulum.datetime(2026, 12, 3, 12, 0, 5, tz="UTC")
-    assert Schedule.from_arguments(schedule_in="PT10M", now=NOW).first_start(created) == created.add(minutes=10)
+    assert Schedule.from_arguments(schedule_in="PT10M", now=NOW).first_start(created) == created.add(
+        minutes=10
+    )
     assert Schedule.from_arguments(now=NOW).first_start(created) is None
 
 
