@@ -38,6 +38,7 @@ from airflow_provider_aimms.exceptions import (
     AimmsApiError,
     AimmsConnectionConfigError,
     AimmsParameterError,
+    AimmsTaskMaybeCreatedError,
     AimmsWaitTimeoutError,
 )
 from airflow_provider_aimms.models import AimmsTask, InterruptMode, TaskPage, TaskResponse
@@ -387,7 +388,16 @@ class AimmsHook(BaseHook):
             idempotent=False,
             creates_task=True,
         )
-        task = AimmsTask.from_json(self._call(request).json())
+        response = self._call(request)
+        try:
+            task = AimmsTask.from_json(response.json())
+        except (AimmsApiError, ValueError) as err:
+            # AIMMS said 2xx, so it acted on the request; only its answer is unreadable.
+            raise AimmsTaskMaybeCreatedError(
+                f"AIMMS accepted the request to {request.action}, but its answer could not be read ({err}). "
+                "The task may exist: look for it in the AIMMS portal or with "
+                "AimmsHook.list_tasks(app_name=...) before trying again"
+            ) from err
         self.log.info("Created AIMMS task %s (%s/%s, state %s)", task.id, app_name, service_name, task.state)
         return task
 

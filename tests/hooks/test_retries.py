@@ -133,3 +133,10 @@ def test_retry_after_is_honoured_and_capped() -> None:
     assert wait(_state_after(AimmsApiError("busy", status_code=429, retry_after=3600.0))) == 60.0
     backoff = wait(_state_after(AimmsApiError("busy", status_code=503), attempt=3))
     assert 0.0 <= backoff <= 8.0  # full jitter over 2**3 seconds
+
+
+def test_a_create_with_an_unreadable_answer_says_the_task_may_exist(hook: AimmsHook, server) -> None:
+    server.admin.set_faults([{"route": "create", "kind": "malformed", "times": 1}])
+    with pytest.raises(AimmsTaskMaybeCreatedError, match=r"answer could not be read.*not JSON.*may exist"):
+        hook.create_task("Logistics", "knapsack", PAYLOAD)
+    assert len(created(server)) == 1  # the work was done; nothing was resent
