@@ -108,9 +108,13 @@ def test_example_dag_defers_to_the_triggerer_and_finds_the_optimum(
     assert [(task["id"], task["state"]) for task in knapsack] == [(aimms_task_id, "completed")]
 
 
-def test_deferred_task_survives_a_triggerer_crash(airflow: AirflowStack, emulator: Emulator) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGTERM], ids=["crash", "graceful-stop"])
+def test_deferred_task_survives_a_triggerer_restart(
+    airflow: AirflowStack, emulator: Emulator, stop_signal: signal.Signals
+) -> None:
     airflow.wait_for_dag(RESTART_DAG)
-    run_id = "system-triggerer-restart"
+    run_id = f"system-triggerer-{stop_signal.name.lower()}"
+    known = {task["id"] for task in emulator.tasks()}
     airflow.trigger(RESTART_DAG, run_id)
     first_triggerer = triggerer_job_ids(airflow)[-1]
 
@@ -122,10 +126,11 @@ def test_deferred_task_survives_a_triggerer_crash(airflow: AirflowStack, emulato
         return deferred and any(line.endswith(" is solving") for line in lines)
 
     wait_for("the trigger to watch the solving AIMMS task", polled_by_first_triggerer, timeout=120)
-    # Crash the triggerer (and its trigger runner) mid-wait: no chance to clean up.
-    airflow.components["triggerer"].stop(signal.SIGKILL)
-    (slow,) = [task for task in emulator.tasks() if task["serviceName"] == "slow_solve"]
-    assert slow["state"] == "solving"
+    # SIGKILL: the triggerer and its trigger runner crash, with no chance to clean up. SIGTERM: the
+    # graceful stop of a rolling deploy, which cancels the trigger but must not interrupt the AIMMS task.
+    airflow.components["triggerer"].stop(stop_signal)
+    (slow,) = [task for task in emulator.tasks() if task["id"] not in known]
+    assert (slow["serviceName"], slow["state"]) == ("slow_solve", "solving")
     assert airflow.task_instance(RESTART_DAG, run_id, "slow_solve")["state"] == "deferred"
     airflow.components["triggerer"].start()
 
@@ -143,8 +148,8 @@ def test_deferred_task_survives_a_triggerer_crash(airflow: AirflowStack, emulato
     (fired,) = fired_events(logs[second_triggerer])
     assert "'status': 'completed'" in fired
     assert f"AIMMS task {slow['id']} is completed" in trigger_lines(logs[second_triggerer])
-    # Still exactly one AIMMS task, the one the operator created, and it ran to its end (not interrupted).
-    tasks = [task for task in emulator.tasks() if task["serviceName"] == "slow_solve"]
+    # Still exactly one AIMMS task for the run, the one the operator created, run to its end (not interrupted).
+    tasks = [task for task in emulator.tasks() if task["id"] not in known]
     assert [(task["id"], task["state"], task["deleted"]) for task in tasks] == [
         (slow["id"], "completed", False)
     ]
