@@ -138,13 +138,27 @@ class Emulator(Component):
     """The ``aimms-pro-emulator`` command on a free loopback port."""
 
     def __init__(self, workdir: Path, config: Path, api_key: str) -> None:
+        # The key goes into a copy of the configuration, not onto the command line, where every ``ps``
+        # (and the log header) would show it.
+        config_with_key = workdir / "emulator.toml"
+        config_with_key.write_text(
+            config.read_text()
+            + f'\n[[api_keys]]\nkey = "{api_key}"\nscopes = ["Tasks"]\npermissions = {{ "*" = 5 }}\n'
+        )
         super().__init__(
             "emulator",
-            [str(BIN / "aimms-pro-emulator"), "--port", "0", "--config", str(config), "--api-key", api_key,
-             "--log-level", "warning"],
+            [
+                str(BIN / "aimms-pro-emulator"),
+                "--port",
+                "0",
+                "--config",
+                str(config_with_key),
+                "--log-level",
+                "warning",
+            ],
             os.environ,
             workdir / "emulator.log",
-        )  # fmt: skip
+        )
         self.url = ""
 
     def start(self) -> None:
