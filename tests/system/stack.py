@@ -31,7 +31,7 @@ BIN = Path(sys.executable).parent
 COMPONENTS = ("scheduler", "triggerer", "api-server", "dag-processor")
 SKIP_SERVE_LOGS = {"scheduler": ("--skip-serve-logs",), "triggerer": ("--skip-serve-logs",)}
 STOP_GRACE_SECONDS = 10.0
-#: scripts/system_test.sh names a file here; every process group started is listed in it, so that the
+#: scripts/system_test.sh names a file here; each process group started is listed in it, so that the
 #: script can still stop them if pytest itself is killed before its fixtures can.
 PID_FILE = os.environ.get("AIMMS_SYSTEM_TEST_PID_FILE")
 
@@ -109,16 +109,20 @@ class Component:
         """Send ``sig`` to the command's process group (the command and what it forked)."""
         if self.process is None:
             return
+        # Processes are matched by psutil (PID plus start time), so a PID the kernel reuses later is
+        # never mistaken for one of ours. Airflow renames its processes (setproctitle), which also
+        # wipes /proc/<pid>/environ, so an environment marker would not find them.
         try:
-            root = psutil.Process(self.process.pid)
-            self._family = [root, *root.children(recursive=True)]
+            leader = psutil.Process(self.process.pid)
+            self._family = [leader, *leader.children(recursive=True)]
         except psutil.NoSuchProcess:
             self._family = []
+        # A group id stays reserved while the group has a member, so this reaches only our processes.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, sig)
 
     def reap(self, grace: float) -> None:
-        """Wait up to ``grace`` s for the command to exit, then SIGKILL the group and every descendant."""
+        """Wait up to ``grace`` s for the command to exit, then SIGKILL its group and every descendant."""
         if self.process is None:
             return
         process, self.process = self.process, None
