@@ -89,10 +89,10 @@ def test_example_dag_defers_to_the_triggerer_and_finds_the_optimum(
     )
     assert "Pausing task as DEFERRED." in [line.strip() for line in task_log]
     assert any(line.startswith(f"AIMMS task {aimms_task_id} completed") for line in task_log)
-    # The trigger ran in the (one) triggerer process and fired the completed event.
+    # The trigger ran in one triggerer job, which fired the completed event.
     logs = trigger_logs(airflow, KNAPSACK_DAG, run_id, "solve_truck_loading")
-    assert list(logs) == triggerer_job_ids(airflow)
-    (events,) = logs.values()
+    ((job_id, events),) = logs.items()
+    assert job_id in triggerer_job_ids(airflow)
     assert f"AIMMS task {aimms_task_id} is completed" in trigger_lines(events)
     (fired,) = fired_events(events)
     assert "'status': 'completed'" in fired
