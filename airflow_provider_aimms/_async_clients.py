@@ -1,29 +1,46 @@
 """
-One pooled ``httpx.AsyncClient`` per AIMMS account and event loop, shared by every trigger.
+One pooled HTTP client per AIMMS account and event loop, shared by every trigger.
 
 A triggerer may hold thousands of :class:`~airflow_provider_aimms.triggers.aimms.AimmsTaskTrigger` at
 once. Giving each its own client would open thousands of TCP connections and TLS sessions to the same
 host; sharing one keeps that to the pool size. The client is closed when the last trigger using it
 lets go, including when triggers are cancelled.
+
+The client is an ``aiohttp.ClientSession`` when aiohttp can be imported, and an ``httpx.AsyncClient``
+otherwise. aiohttp is not a dependency of this provider or of Airflow 3 core (it comes with Airflow 2 and
+with ``apache-airflow-providers-http``), but where it is present a poll costs a quarter of the CPU: in
+``bench/triggerer_scale.py`` httpcore's pool re-checked every pooled socket on each request. Both speak
+to the hook through :class:`AsyncTransport`, and aiohttp's errors are translated into httpx's, so
+``_http.py`` stays the one place that decides what a failure means.
 """
 
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 import weakref
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from airflow_provider_aimms._http import USER_AGENT, ClientSettings
 
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+try:
+    import aiohttp
+except ImportError:  # pragma: no cover - Airflow 2 and providers-http both bring it
+    aiohttp = None  # type: ignore[assignment]
 
-#: Connections kept open to one account; polls are tiny, so a few connections carry thousands of waits.
-MAX_CONNECTIONS_PER_ACCOUNT = 10
+if TYPE_CHECKING:
+    import ssl
+    from collections.abc import AsyncIterator, Mapping
+
+#: Connections kept open to one account. Polls are tiny and answered in milliseconds, so a few connections
+#: carry thousands of waits; and httpx re-checks every pooled socket on each request (100 pollers sharing
+#: one client, measured: 4.1 ms of CPU per request with 10 connections, 2.2 ms with 4; aiohttp 0.5 ms
+#: with either).
+MAX_CONNECTIONS_PER_ACCOUNT = 4
 #: How long an idle pooled connection stays open. Longer than the default poll interval (10 s), so a
 #: connection survives the gap between two polls instead of being re-opened for each.
 KEEPALIVE_EXPIRY_SECONDS = 30.0
@@ -31,19 +48,55 @@ KEEPALIVE_EXPIRY_SECONDS = 30.0
 #: pool rescans its whole queue whenever a connection frees up, so 5000 triggers polling in one burst would
 #: cost quadratic CPU there (measured: 2000 queued GETs took 24 s of CPU, 5 s behind a gate).
 MAX_IN_FLIGHT_PER_ACCOUNT = 2 * MAX_CONNECTIONS_PER_ACCOUNT
+#: Which library the shared client uses: ``"aiohttp"``, ``"httpx"``, or ``None`` for aiohttp when it is
+#: importable and the settings need nothing only httpx does (see :func:`_library_for`).
+ASYNC_HTTP_LIBRARY: str | None = None
 
 PoolKey = tuple[str, str, float, str, str]
 
 
+class AsyncResponse(Protocol):
+    """What the hook reads from an answer."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+
+class AsyncTransport(Protocol):
+    """The part of ``httpx.AsyncClient`` the hook uses; a transport failure raises ``httpx.TransportError``."""
+
+    @property
+    def is_closed(self) -> bool: ...
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+    ) -> AsyncResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
 @dataclass
 class _Lease:
-    client: httpx.AsyncClient
+    client: AsyncTransport
     holders: int = 0
 
 
-# Keyed by the event loop object itself, weakly: an httpx client must not be used from a loop other
-# than its own, and an ``id()`` of a closed loop may be reused by a new one. A loop that is dropped
-# with leases still out (a test's loop, say) takes its entries with it.
+# Keyed by the event loop object itself, weakly: a client must not be used from a loop other than its
+# own, and an ``id()`` of a closed loop may be reused by a new one. A loop that is dropped with leases
+# still out (a test's loop, say) takes its entries with it.
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[PoolKey, _Lease]] = (
     weakref.WeakKeyDictionary()
 )
@@ -62,7 +115,123 @@ class _GatedClient(httpx.AsyncClient):
             return await super().send(request, **options)
 
 
-def _new_client(settings: ClientSettings) -> httpx.AsyncClient:
+@dataclass(frozen=True)
+class _Answer:
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+class _AiohttpClient:
+    """One ``aiohttp.ClientSession`` behind the :class:`AsyncTransport` interface."""
+
+    def __init__(self, settings: ClientSettings, *, connections: int, in_flight: int) -> None:
+        # The very context httpx would build (certifi, a CA bundle path, or SSL_CERT_FILE), so both
+        # libraries trust the same certificates.
+        ssl_option: ssl.SSLContext | bool = (
+            httpx.create_ssl_context(verify=settings.verify) if settings.verify is not False else False
+        )
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                limit=connections, keepalive_timeout=KEEPALIVE_EXPIRY_SECONDS, ssl=ssl_option
+            ),
+            # The same limit for each step as httpx's single timeout: connect (pool wait included),
+            # and each read of the answer.
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                connect=settings.timeout,
+                sock_connect=settings.timeout,
+                sock_read=settings.timeout,
+            ),
+            headers={"User-Agent": USER_AGENT},
+            # The API authenticates every request by header; a cookie jar would only cost time per answer.
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=True,
+        )
+        self._gate = asyncio.Semaphore(in_flight)
+
+    @property
+    def is_closed(self) -> bool:
+        """Tell whether :meth:`aclose` ran."""
+        return self._session.closed
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+    ) -> AsyncResponse:
+        """Send one request, read the whole answer, and raise httpx's error for a transport failure."""
+        data: Any = content
+        if files:
+            data = aiohttp.FormData()
+            for field_name, (filename, payload, content_type) in files.items():
+                data.add_field(field_name, payload, filename=filename, content_type=content_type)
+        async with self._gate:
+            try:
+                async with self._session.request(
+                    method,
+                    url,
+                    params={name: str(value) for name, value in params.items()} if params else None,
+                    headers=headers,
+                    data=data,
+                    allow_redirects=False,
+                ) as response:
+                    return _Answer(response.status, response.headers, await response.read())
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise _as_httpx_error(exc) from exc
+
+    async def aclose(self) -> None:
+        """Close the session and its pooled connections."""
+        await self._session.close()
+
+
+def _as_httpx_error(exc: BaseException) -> httpx.TransportError:
+    """
+    Translate an aiohttp failure into the httpx error that means the same for the request's fate.
+
+    Only a connection that never opened becomes a connect error (the request provably never arrived);
+    everything else becomes an error after which AIMMS may have seen the request.
+    """
+    message = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(message)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(message)
+    if isinstance(exc, TimeoutError):
+        return httpx.ReadTimeout(message)
+    if isinstance(
+        exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | aiohttp.ClientResponseError
+    ):
+        return httpx.RemoteProtocolError(message)
+    if isinstance(exc, aiohttp.ClientOSError):
+        return httpx.ReadError(message)
+    return httpx.TransportError(message)
+
+
+def _library_for(settings: ClientSettings) -> str:
+    """
+    Pick the HTTP library of a new shared client.
+
+    aiohttp only when it is importable and no proxy is set, in the connection or in the environment: httpx
+    honours ``HTTPS_PROXY`` and ``NO_PROXY`` as they are, where aiohttp would differ in the details.
+    """
+    if ASYNC_HTTP_LIBRARY is not None:
+        return ASYNC_HTTP_LIBRARY
+    if aiohttp is None or settings.proxies or urllib.request.getproxies():
+        return "httpx"
+    return "aiohttp"
+
+
+def _new_client(settings: ClientSettings) -> AsyncTransport:
+    if _library_for(settings) == "aiohttp":
+        return _AiohttpClient(
+            settings, connections=MAX_CONNECTIONS_PER_ACCOUNT, in_flight=MAX_IN_FLIGHT_PER_ACCOUNT
+        )
     proxy = None
     if settings.proxies:
         proxy = settings.proxies.get("https") or settings.proxies.get("http")
@@ -82,7 +251,7 @@ def _new_client(settings: ClientSettings) -> httpx.AsyncClient:
 
 
 @asynccontextmanager
-async def shared_async_client(settings: ClientSettings) -> AsyncIterator[httpx.AsyncClient]:
+async def shared_async_client(settings: ClientSettings) -> AsyncIterator[AsyncTransport]:
     """Lend the account's shared client for the duration of the ``async with`` block."""
     leases = _clients.setdefault(asyncio.get_running_loop(), {})
     key = settings.pool_key

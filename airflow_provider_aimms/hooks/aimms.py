@@ -18,7 +18,7 @@ import tenacity
 from airflow.providers.common.compat.connection import get_async_connection
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
-from airflow_provider_aimms._async_clients import shared_async_client
+from airflow_provider_aimms._async_clients import AsyncTransport, shared_async_client
 from airflow_provider_aimms._http import (
     DEFAULT_RETRY_DELAY,
     DEFAULT_RETRY_LIMIT,
@@ -127,7 +127,7 @@ class AimmsHook(BaseHook):
         self.aimms_conn_id = aimms_conn_id
         self._overrides = {"timeout": timeout, "retry_limit": retry_limit, "retry_delay": retry_delay}
         self._async_settings: ClientSettings | None = None
-        self._async_client: httpx.AsyncClient | None = None
+        self._async_client: AsyncTransport | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(aimms_conn_id={self.aimms_conn_id!r})"
@@ -272,7 +272,7 @@ class AimmsHook(BaseHook):
             finally:
                 self._async_client = previous
 
-    async def _asend(self, client: httpx.AsyncClient, request: ApiRequest) -> ApiResponse:
+    async def _asend(self, client: AsyncTransport, request: ApiRequest) -> ApiResponse:
         settings = await self.asettings()
         try:
             response = await client.request(

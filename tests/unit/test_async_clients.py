@@ -1,25 +1,38 @@
 """
 One pooled HTTP client per account in a triggerer: shared by triggers, closed with the last, never leaked.
 
-These run real triggers against the emulator; only their waits are shortened.
+These run real triggers against the emulator; only their waits are shortened. Every test runs once with
+the aiohttp client and once with the httpx fallback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import TYPE_CHECKING
 
+import httpx
+import pytest
+
 from airflow_provider_aimms import _async_clients
+from airflow_provider_aimms._http import ClientSettings
+from airflow_provider_aimms.exceptions import AimmsNotFoundError, AimmsTransportError
 from airflow_provider_aimms.hooks.aimms import AimmsHook
 from airflow_provider_aimms.triggers.aimms import AimmsTaskTrigger
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    import httpx
     from airflow.triggers.base import TriggerEvent
 
     from airflow_provider_aimms.emulator import EmulatorServer
+
+
+@pytest.fixture(autouse=True, params=["aiohttp", "httpx"])
+def library(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Make the shared client use one library for the whole test."""
+    monkeypatch.setattr(_async_clients, "ASYNC_HTTP_LIBRARY", request.param)
+    return str(request.param)
 
 
 def _slow_task() -> str:
@@ -36,7 +49,7 @@ async def _first_event(trigger: AimmsTaskTrigger) -> TriggerEvent:
     return await anext(generator)
 
 
-async def _until_holders(expected: int) -> httpx.AsyncClient:
+async def _until_holders(expected: int) -> _async_clients.AsyncTransport:
     settings = await AimmsHook().asettings()
     while _async_clients.holders(settings) != expected:  # noqa: ASYNC110 - no event to wait on here
         await asyncio.sleep(0.01)
@@ -107,7 +120,7 @@ async def test_a_trigger_that_fired_holds_no_client_even_if_never_resumed(aimms:
 async def test_another_event_loop_gets_its_own_client(aimms: EmulatorServer) -> None:
     settings = await AimmsHook().asettings()
 
-    async def client_in_this_loop() -> httpx.AsyncClient:
+    async def client_in_this_loop() -> _async_clients.AsyncTransport:
         async with _async_clients.shared_async_client(settings) as client:
             return client
 
@@ -119,3 +132,69 @@ async def test_another_event_loop_gets_its_own_client(aimms: EmulatorServer) -> 
         assert not ours.is_closed
         assert _async_clients.open_client_count() == 1
     assert ours.is_closed
+
+
+async def test_the_chosen_library_serves_the_triggers(aimms: EmulatorServer, library: str) -> None:
+    run = asyncio.create_task(_first_event(_trigger(_slow_task())))
+    client = await _until_holders(1)
+
+    expected = _async_clients._AiohttpClient if library == "aiohttp" else httpx.AsyncClient
+    assert isinstance(client, expected)
+    run.cancel()
+    await asyncio.gather(run, return_exceptions=True)
+
+
+async def test_an_answer_reaches_the_hook_with_its_status_headers_and_body(aimms: EmulatorServer) -> None:
+    task_id = AimmsHook().create_task("Logistics", "echo", "round trip").id
+    hook = AimmsHook()
+    async with hook.async_session():
+        ended = await hook.await_task_end(task_id, None, within=30, poll=0.05)
+        response = await hook.aget_task_response(task_id)
+        with pytest.raises(AimmsNotFoundError) as missing:
+            await hook.aget_task("no-such-task")
+
+    assert ended is not None
+    assert ended.state == "completed"
+    assert response.content == b"round trip"
+    assert response.content_type.startswith("text/plain")
+    assert missing.value.status_code == 404
+
+
+def test_a_proxy_in_the_connection_or_the_environment_keeps_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_async_clients, "ASYNC_HTTP_LIBRARY", None)
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    plain = ClientSettings("https://acme.aimms.cloud", "k")
+    proxied = ClientSettings("https://acme.aimms.cloud", "k", proxies={"https": "http://proxy:3128"})
+
+    assert _async_clients._library_for(plain) == "aiohttp"
+    assert _async_clients._library_for(proxied) == "httpx"
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
+    assert _async_clients._library_for(plain) == "httpx"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_a_refused_connection_is_known_never_to_have_reached_aimms() -> None:
+    settings = ClientSettings(f"http://127.0.0.1:{_closed_port()}", "k", timeout=5)
+    async with _async_clients.shared_async_client(settings) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.request("GET", settings.base_url + "/tasks/x")
+
+
+async def test_a_dropped_connection_may_have_reached_aimms(aimms: EmulatorServer, library: str) -> None:
+    aimms.admin.set_faults([{"route": "get", "kind": "drop"}])
+    hook = AimmsHook()
+
+    with pytest.raises(AimmsTransportError) as info:
+        await hook.aget_task("some-task")
+
+    # The read was retried (it is idempotent) and each try was dropped; none counts as "never sent".
+    assert info.value.reached_server is True  # type: ignore[attr-defined]
+    # Four tries of the hook's policy; aiohttp also resends an idempotent request once by itself when a
+    # pooled keep-alive connection turns out closed, as here.
+    assert len(aimms.admin.fault_log()) == (8 if library == "aiohttp" else 4)
