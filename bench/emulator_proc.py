@@ -30,7 +30,6 @@ from airflow_provider_aimms.emulator import EmulatorConfig, PhaseTimings, create
 from airflow_provider_aimms.emulator.config import EXECUTE, READ, ApiKey, AppVersion
 from airflow_provider_aimms.emulator.demo import demo_services, slow_solve_result
 from airflow_provider_aimms.emulator.services import Service
-from airflow_provider_aimms.emulator.store import TaskStore
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -45,41 +44,6 @@ APP = "Bench"
 SERVICE = "work"
 TASKS_PREFIX = "/pro-api/v2/tasks/"
 COUNTS: dict[str, Any] = {"connections": 0, "requests": 0, "per_task": collections.Counter()}
-
-
-class SkipIdleSync(TaskStore):
-    """
-    Skip the walk over every live task on a request when no transition can be due yet.
-
-    The emulator's store moves tasks on at each request by scanning all live runs: about 20 ms per request
-    with 5000 live tasks, so at 500 polls/s the emulator, not the client under test, would be what is
-    measured. Tasks only move at planned instants, so nothing changes before the earliest one; creates,
-    interrupts and deletes still advance the store themselves and make the next request scan again.
-    """
-
-    _quiet_until = float("-inf")
-
-    def sync(self) -> float:
-        now = self.clock.now()
-        if now < self._quiet_until:
-            return now
-        with self._lock:
-            self._advance(now)
-            waiting = any(run.waiting for run in self._live)
-            self._quiet_until = float("-inf") if waiting else (self._next_event() or float("inf"))
-        return now
-
-    def create(self, **arguments: Any) -> Any:
-        self._quiet_until = float("-inf")
-        return super().create(**arguments)
-
-    def interrupt(self, *arguments: Any) -> None:
-        self._quiet_until = float("-inf")
-        super().interrupt(*arguments)
-
-    def delete(self, *arguments: Any) -> None:
-        self._quiet_until = float("-inf")
-        super().delete(*arguments)
 
 
 class CountingProtocol(_Protocol):  # type: ignore[misc, valid-type]
@@ -125,10 +89,23 @@ class Counting:
         await self.app(scope, receive, rewrite)
 
 
-def bench_config(duration: float, clock_speed: float, parallelism: int) -> EmulatorConfig:
-    """Build an app ``Bench`` whose service ``work`` runs ``duration`` emulated seconds (80% solving)."""
+def bench_config(
+    duration: float, clock_speed: float, parallelism: int, variants: int = 1, spread: float = 0.0
+) -> EmulatorConfig:
+    """
+    Build an app ``Bench`` whose service ``work`` runs ``duration`` emulated seconds (80% solving).
+
+    With ``variants`` > 1 it also has services ``work_0`` … ``work_<variants-1>`` whose durations are spread
+    evenly over ``duration * (1 +- spread)``, so that the end of a task falls at a different point of a
+    fixed polling grid from one task to the next, as real solve times do.
+    """
     services = dict(demo_services())
     services[SERVICE] = Service(slow_solve_result, PhaseTimings.for_duration(duration))
+    for index in range(variants if variants > 1 else 0):
+        scale = 1.0 - spread + 2.0 * spread * index / (variants - 1)
+        services[f"{SERVICE}_{index}"] = Service(
+            slow_solve_result, PhaseTimings.for_duration(duration * scale)
+        )
     key = ApiKey(API_KEY, ("Tasks",), {"*": READ | EXECUTE}, user_name="bench", user_environment="ROOT")
     return EmulatorConfig(
         apps=(AppVersion(APP, "1.0", services, latest=True),),
@@ -148,9 +125,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=86400.0, help="emulated seconds one task runs")
     parser.add_argument("--clock-speed", type=float, default=1.0)
     parser.add_argument("--parallelism", type=int, default=10000)
+    parser.add_argument("--variants", type=int, default=1, help="services work_0 … with spread durations")
+    parser.add_argument("--spread", type=float, default=0.0, help="relative spread of their durations")
     arguments = parser.parse_args()
-    emulator_app = create_app(bench_config(arguments.duration, arguments.clock_speed, arguments.parallelism))
-    emulator_app.emulator.store.__class__ = SkipIdleSync
+    config = bench_config(
+        arguments.duration, arguments.clock_speed, arguments.parallelism, arguments.variants, arguments.spread
+    )
+    emulator_app = create_app(config)
     app = Counting(emulator_app)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -3,7 +3,9 @@ The task store: every task and run, the FIFO queue and the state machine, in emu
 
 Tasks move on only when :meth:`TaskStore.sync` runs; the app calls it on every request and a background
 ticker calls it every few milliseconds. Each call replays, in time order, every transition that fell due
-since the last one, so timestamps do not depend on how often the ticker runs.
+since the last one, so timestamps do not depend on how often the ticker runs. Between two planned
+instants nothing can change, so a sync before the next one returns at once instead of walking every live
+run (with 5000 live tasks that walk cost about 20 ms per request).
 """
 
 from __future__ import annotations
@@ -154,6 +156,9 @@ class TaskStore:
         self._runs: list[TaskRun] = []
         self._live: list[TaskRun] = []
         self._cursor = clock.now()
+        # No transition can fall due before this emulated instant; -inf means "look". Every command resets
+        # it, since a create, interrupt or delete plans new transitions.
+        self._quiet_until = float("-inf")
         self._sequence = itertools.count(1)
         self._executor = ThreadPoolExecutor(
             max_workers=config.parallelism, thread_name_prefix="aimms-emulator-service"
@@ -169,15 +174,26 @@ class TaskStore:
             self._groups.clear()
             self._runs.clear()
             self._live.clear()
+            self._quiet_until = float("-inf")
 
     # ----------------------------------------------------------------------------------------- queries
 
     def sync(self) -> float:
         """Apply every transition due by now and return the emulated instant it reached."""
         now = self.clock.now()
+        if now < self._quiet_until:
+            return now
         with self._lock:
             self._advance(now)
+            self._quiet_until = self._next_change()
         return now
+
+    def _next_change(self) -> float:
+        # A service still computing may finish at any moment, so such a run keeps every sync looking.
+        if any(run.waiting for run in self._live):
+            return float("-inf")
+        due = self._next_event()
+        return float("inf") if due is None else due
 
     def group(self, task_id: str, authorize: Authorize) -> TaskGroup:
         """Return a task's group, or raise 404; ``authorize`` gets the app name and may raise 403."""
@@ -246,6 +262,7 @@ class TaskStore:
         """
         service = app.services[service_name]
         with self._lock:
+            self._quiet_until = float("-inf")
             now = self.clock.now()
             self._advance(now)
             task_id = str(uuid.uuid4())
@@ -270,6 +287,7 @@ class TaskStore:
                 405, f"Invalid setstatus {kind!r}; expected 'interrupt-solve' or 'interrupt-execution'."
             )
         with self._lock:
+            self._quiet_until = float("-inf")
             now = self.clock.now()
             self._advance(now)
             if run.finished:
@@ -290,6 +308,7 @@ class TaskStore:
     def delete(self, group: TaskGroup, run: TaskRun) -> None:
         """Delete a queued or finished run; deleting the group's last run stops its recurrence."""
         with self._lock:
+            self._quiet_until = float("-inf")
             now = self.clock.now()
             self._advance(now)
             if run.state in ACTIVE_STATES:
