@@ -80,11 +80,13 @@ class Emulator:
 
 
 @contextlib.contextmanager
-def emulator_process(duration: float = 86400.0, clock_speed: float = 1.0) -> Iterator[Emulator]:
+def emulator_process(
+    duration: float = 86400.0, clock_speed: float = 1.0, *, variants: int = 1, spread: float = 0.0
+) -> Iterator[Emulator]:
     """Start ``bench/emulator_proc.py`` in a separate process and stop it afterwards."""
     process = subprocess.Popen(
         [sys.executable, str(BENCH / "emulator_proc.py"), "--duration", str(duration),
-         "--clock-speed", str(clock_speed)],
+         "--clock-speed", str(clock_speed), "--variants", str(variants), "--spread", str(spread)],
         stdout=subprocess.PIPE,
         text=True,
     )  # fmt: skip
