@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Collection, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,8 @@ from airflow_provider_aimms.triggers.aimms import EVENT_STATUSES, AimmsTaskTrigg
 from airflow_provider_aimms.version_compat import execution_deadline_margin
 
 if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+
     from airflow.providers.common.compat.sdk import Context
 
 #: XCom keys the operators write.
@@ -38,8 +39,9 @@ RESPONSE_XCOM_KEY = "response"
 RESPONSE_PATH_XCOM_KEY = "response_path"
 #: Responses above this size go to a file (``response_path``), not XCom, by default.
 DEFAULT_MAX_XCOM_RESPONSE_BYTES = 1024 * 1024
-#: How long a best-effort interrupt waits to see the task end.
+#: How long a best-effort interrupt waits to see the task end, and how often it looks meanwhile.
 INTERRUPT_CONFIRM_SECONDS = 30.0
+INTERRUPT_CONFIRM_POLL = 0.5
 
 
 def _seconds(value: dt.timedelta | float | int | None, parameter: str) -> float | None:
@@ -49,6 +51,23 @@ def _seconds(value: dt.timedelta | float | int | None, parameter: str) -> float 
     if seconds <= 0:
         raise AimmsParameterError(parameter, f"{value!r} is not above zero", "Pass a positive duration.")
     return seconds
+
+
+def rendered_group_index(value: object) -> int | None:
+    """Return a group index given directly or rendered from a template (``"3"``); ``None`` for the last run."""
+    if value is None or value == "":
+        return None
+    try:
+        index = int(str(value))
+    except ValueError:
+        raise AimmsParameterError(
+            "group_index", f"{value!r} is not a run number", "Pass an int >= 0, or None for the last run."
+        ) from None
+    if index < 0:
+        raise AimmsParameterError(
+            "group_index", f"{value!r} is negative", "Pass an int >= 0, or None for the last run."
+        )
+    return index
 
 
 def validate_trigger_event(event: dict[str, Any] | None) -> dict[str, Any]:
@@ -91,19 +110,41 @@ class _AimmsTaskOperatorMixin:
                 "Last %d log lines of AIMMS task %s:\n%s", len(tail), aimms_task_id, "\n".join(tail)
             )
 
-    def _interrupt_best_effort(self, aimms_task_id: str, mode: str, group_index: int | None) -> AimmsTask | None:
-        """Interrupt a task and wait briefly to see it end; log, never raise, on failure."""
+    def _interrupt_best_effort(
+        self, aimms_task_id: str, mode: str, group_index: int | None
+    ) -> AimmsTask | None:
+        """
+        Stop a task and wait briefly to see it end; log, never raise, on failure. Return the ended task.
+
+        AIMMS refuses to interrupt a task that is still queued (e.g. waiting for its scheduled start), so
+        such a task is deleted instead: either way nothing is left to run.
+        """
         try:
+            task = self.hook.get_task(aimms_task_id, group_index)
+            if task.is_terminal:
+                return task
+            if task.known_state == TaskState.QUEUED:
+                self.hook.delete_task(aimms_task_id, group_index)
+                self.log.info("Deleted AIMMS task %s, which had not started yet", aimms_task_id)
+                return task
             self.hook.interrupt_task(aimms_task_id, mode, group_index)
+        except AimmsError as err:
+            self.log.warning("Could not stop AIMMS task %s: %s", aimms_task_id, err)
+            return None
+        try:
             return self.hook.wait_for_task(
-                aimms_task_id, group_index, poll_interval=2.0, timeout=INTERRUPT_CONFIRM_SECONDS
+                aimms_task_id,
+                group_index,
+                poll_interval=INTERRUPT_CONFIRM_POLL,
+                timeout=INTERRUPT_CONFIRM_SECONDS,
             )
         except AimmsError as err:
-            self.log.warning("Could not interrupt AIMMS task %s: %s", aimms_task_id, err)
+            # Sent, but not seen to take effect in time: say so, and let the caller fail as it would.
+            self.log.warning("AIMMS task %s has not ended after %s: %s", aimms_task_id, mode, err)
             return None
 
 
-class AimmsCreateTaskOperator(_AimmsTaskOperatorMixin, ResumableJobMixin, BaseOperator):  # type: ignore[misc]
+class AimmsCreateTaskOperator(_AimmsTaskOperatorMixin, ResumableJobMixin, BaseOperator):
     """
     Create an AIMMS task (run a service of a published AIMMS app) and, by default, wait for it to end.
 
@@ -113,16 +154,43 @@ class AimmsCreateTaskOperator(_AimmsTaskOperatorMixin, ResumableJobMixin, BaseOp
     lines of the AIMMS task log are copied into the Airflow log and the task fails with AIMMS's
     ``errorMessage`` and ``returnCode``.
 
-    **Time limits.** ``timeout`` limits only how long this operator waits: when it passes, the Airflow
-    task fails and the AIMMS task is left running. ``execution_timeout`` is a hard limit: when it passes,
-    the operator interrupts the AIMMS task (with ``interrupt_mode``, best effort, waiting at most
-    30 s to see it end) and fails. In deferrable mode the deadline travels with the trigger as a
-    wall-clock time, so it holds across triggerer restarts.
+    **Time limits.** ``timeout`` limits only how long this operator waits, counted from the scheduled
+    start for a scheduled task: when it passes, the Airflow task fails and the AIMMS task is left alone.
+    ``execution_timeout`` is a hard limit on the whole try: when it passes, the AIMMS task is stopped
+    (interrupted with ``interrupt_mode``; deleted if it is still queued), best effort, waiting at most
+    30 s to see it end, and the Airflow task fails. In deferrable mode the operator computes the deadline
+    as a wall-clock time, defers with no Airflow timeout, and the trigger reports ``timeout`` at the
+    deadline so that ``execute_complete`` can interrupt; the deadline thus holds across triggerer
+    restarts. On Airflow 2, which turns ``execution_timeout`` into a trigger timeout of its own, the
+    trigger fires 10% (at most 60 s) early so that the interrupt happens before Airflow gives up. When
+    waiting on a worker, Airflow's own timeout calls :meth:`on_kill`, which interrupts.
 
-    **Retries.** On Airflow 3.3 and later the AIMMS task id is kept in Airflow's task state store, so a
-    retry of the Airflow task adopts the AIMMS task of the previous try while it is still queued or
-    running (or, if it completed, uses its result) instead of creating a second one. A previous AIMMS
-    task that failed is not adopted: the retry creates a new one. Before 3.3 every try creates a new AIMMS task.
+    **Killing.** When the Airflow task is killed while it blocks on a worker (marked failed or success,
+    cleared, timed out, worker shut down gracefully), :meth:`on_kill` interrupts the AIMMS task, best
+    effort: a failure is logged, never raised. While deferred, on Airflow 3.3 and later the trigger's
+    ``on_kill`` does the same when a user marks the task failed or success or clears it. Known limit:
+    before 3.3 Airflow tells a deferred task's trigger nothing, so such a user action leaves the AIMMS
+    task running; interrupt it with :class:`AimmsInterruptTaskOperator` or in the AIMMS portal. A worker
+    that dies hard (SIGKILL, lost machine) runs no ``on_kill`` on any version.
+
+    **Retries.** On Airflow 3.3 and later (``durable=True``, the default there) the AIMMS task id is
+    kept in Airflow's task state store, so a retry of the Airflow task looks at the previous try's AIMMS
+    task first: one still queued or running is adopted and waited for, one that completed gives its
+    result without running again, and only one that failed leads to a new AIMMS task. The store lives
+    as long as the DAG run, so clearing a task whose AIMMS task completed reuses that result too; pass
+    ``durable=False`` to create a new AIMMS task on every try. Before 3.3 nothing survives from one try
+    to the next, so every try creates a new AIMMS task. The previous one has ended by then in most
+    cases (it failed, was interrupted by ``on_kill`` or ``execution_timeout``, or completed), but not
+    when the previous try failed on ``timeout`` or an error while waiting, or its worker died: then two
+    AIMMS tasks may run at once. Where that matters on Airflow 2, leave ``retries`` at 0 or use
+    ``execution_timeout`` rather than ``timeout``.
+
+    **Recurring tasks.** With ``schedule_interval`` the operator creates the recurring AIMMS task and,
+    when waiting, waits for its first run (group index 0) only, then succeeds or fails on that run. The
+    recurrence goes on after the Airflow task ends: watch later runs with :class:`AimmsTaskSensor`
+    and stop it with :class:`AimmsDeleteTaskOperator` (no group index). ``on_kill`` and
+    ``execution_timeout`` stop the first run only; the recurrence goes on unless that run had not
+    started yet and had no successor, since deleting a task's last run ends its recurrence.
 
     :param app_name: the published AIMMS app. Templated.
     :param service_name: the service to run (the DEX service name of a procedure). Templated.
@@ -224,7 +292,9 @@ class AimmsCreateTaskOperator(_AimmsTaskOperatorMixin, ResumableJobMixin, BaseOp
         self.max_xcom_response_bytes = max_xcom_response_bytes
         self.log_tail_lines = log_tail_lines
         if self.poll_interval <= 0:
-            raise AimmsParameterError("poll_interval", f"{poll_interval!r} is not above zero", "Pass seconds > 0.")
+            raise AimmsParameterError(
+                "poll_interval", f"{poll_interval!r} is not above zero", "Pass seconds > 0."
+            )
         if deferrable and not wait_for_completion:
             self.log.warning("deferrable=True has no effect with wait_for_completion=False")
         self._aimms_task_id: str | None = None
@@ -247,7 +317,9 @@ class AimmsCreateTaskOperator(_AimmsTaskOperatorMixin, ResumableJobMixin, BaseOp
         """Create the AIMMS task and publish its id before anything else can fail."""
         # Check the schedule here too, to learn when the first run may start.
         schedule = Schedule.from_arguments(
-            schedule_for=self.schedule_for, schedule_in=self.schedule_in, schedule_interval=self.schedule_interval
+            schedule_for=self.schedule_for,
+            schedule_in=self.schedule_in,
+            schedule_interval=self.schedule_interval,
         )
         task = self.hook.create_task(
             self.app_name,
@@ -320,15 +392,20 @@ class AimmsCreateTaskOperator(_AimmsTaskOperatorMixin, ResumableJobMixin, BaseOp
             aimms_task_id, self._group_to_wait_for, poll_interval=self.poll_interval, timeout=timeout
         )
 
-    def _defer_or_finish(self, context: Context, aimms_task_id: str, started: float, wait_until: float | None) -> Any:
+    def _defer_or_finish(
+        self, context: Context, aimms_task_id: str, started: float, wait_until: float | None
+    ) -> Any:
         # One look first: a task that already ended needs no trigger.
         task = self.hook.get_task(aimms_task_id, self._group_to_wait_for)
         if task.is_terminal:
             return self._finish(context, task)
         execution_deadline = None
         if self.execution_timeout is not None:
+            # execution_timeout counts from the start of this try, as Airflow counts it, not from now.
+            try_started = getattr(context["ti"], "start_date", None)
             seconds = self.execution_timeout.total_seconds()
-            execution_deadline = started + seconds - execution_deadline_margin(seconds)
+            start = try_started.timestamp() if try_started else started
+            execution_deadline = start + seconds - execution_deadline_margin(seconds)
         self.defer(
             trigger=AimmsTaskTrigger(
                 aimms_task_id=aimms_task_id,
@@ -393,7 +470,9 @@ class AimmsCreateTaskOperator(_AimmsTaskOperatorMixin, ResumableJobMixin, BaseOp
             )
         self.log.info("AIMMS task %s completed (return code %s)", task.id, task.return_code)
         if self.fetch_response:
-            publish_response(self, context, task.id, group_index, self.response_path, self.max_xcom_response_bytes)
+            publish_response(
+                self, context, task.id, group_index, self.response_path, self.max_xcom_response_bytes
+            )
         self._result = task.id
         return task.id
 
@@ -423,7 +502,9 @@ def publish_response(
         path = Path(response_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(response.content)
-        operator.log.info("Wrote the %d-byte response of AIMMS task %s to %s", len(response.content), aimms_task_id, path)
+        operator.log.info(
+            "Wrote the %d-byte response of AIMMS task %s to %s", len(response.content), aimms_task_id, path
+        )
         ti.xcom_push(key=RESPONSE_PATH_XCOM_KEY, value=str(path))
         return str(path)
     if len(response.content) > max_xcom_bytes:
@@ -474,7 +555,9 @@ class AimmsInterruptTaskOperator(_AimmsTaskOperatorMixin, BaseOperator):
             self.mode = InterruptMode(mode).value
         except ValueError:
             raise AimmsParameterError(
-                "mode", f"{mode!r} is not an interrupt mode", "Use 'interrupt-execution' or 'interrupt-solve'."
+                "mode",
+                f"{mode!r} is not an interrupt mode",
+                "Use 'interrupt-execution' or 'interrupt-solve'.",
             ) from None
         self.group_index = group_index
         self.wait_for_termination = wait_for_termination
@@ -484,12 +567,13 @@ class AimmsInterruptTaskOperator(_AimmsTaskOperatorMixin, BaseOperator):
 
     def execute(self, context: Context) -> str:
         """Send the interrupt; return the task's state (its end state when waiting)."""
+        group_index = rendered_group_index(self.group_index)
         self._remember_task(context, self.aimms_task_id)
-        self.hook.interrupt_task(self.aimms_task_id, self.mode, self.group_index)
+        self.hook.interrupt_task(self.aimms_task_id, self.mode, group_index)
         if not self.wait_for_termination:
-            return self.hook.get_task(self.aimms_task_id, self.group_index).state
+            return self.hook.get_task(self.aimms_task_id, group_index).state
         task = self.hook.wait_for_task(
-            self.aimms_task_id, self.group_index, poll_interval=self.poll_interval, timeout=self.timeout
+            self.aimms_task_id, group_index, poll_interval=self.poll_interval, timeout=self.timeout
         )
         self.log.info("AIMMS task %s ended %s after the interrupt", task.id, task.state)
         return task.state
@@ -528,7 +612,7 @@ class AimmsDeleteTaskOperator(_AimmsTaskOperatorMixin, BaseOperator):
     def execute(self, context: Context) -> bool:
         """Delete the task; return whether it existed."""
         try:
-            self.hook.delete_task(self.aimms_task_id, self.group_index)
+            self.hook.delete_task(self.aimms_task_id, rendered_group_index(self.group_index))
         except AimmsNotFoundError:
             if not self.missing_ok:
                 raise
@@ -569,7 +653,7 @@ class AimmsGetTaskResponseOperator(_AimmsTaskOperatorMixin, BaseOperator):
 
     def execute(self, context: Context) -> Any:
         """Fetch the response; return the decoded payload, or the file path."""
-        group_index = None if self.group_index in (None, "") else int(self.group_index)
+        group_index = rendered_group_index(self.group_index)
         result = publish_response(
             self, context, self.aimms_task_id, group_index, self.response_path, self.max_xcom_response_bytes
         )

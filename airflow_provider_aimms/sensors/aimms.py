@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -16,15 +15,25 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_aimms.exceptions import AimmsTaskFailedError
+from airflow_provider_aimms.exceptions import AimmsParameterError, AimmsTaskFailedError
 from airflow_provider_aimms.hooks.aimms import AimmsHook
 from airflow_provider_aimms.links import AimmsTaskLink
 from airflow_provider_aimms.models import AimmsTask
-from airflow_provider_aimms.operators.aimms import TASK_ID_XCOM_KEY, validate_trigger_event
+from airflow_provider_aimms.operators.aimms import (
+    TASK_ID_XCOM_KEY,
+    rendered_group_index,
+    validate_trigger_event,
+)
 from airflow_provider_aimms.triggers.aimms import AimmsTaskTrigger
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from airflow.providers.common.compat.sdk import Context
+
+
+def _as_seconds(value: dt.timedelta | float) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 class AimmsTaskSensor(BaseSensorOperator):
@@ -32,9 +41,12 @@ class AimmsTaskSensor(BaseSensorOperator):
     Wait until an AIMMS task has ended; fail fast when it ends ``failed``.
 
     For a recurring task, ``group_index`` picks the run to wait for. Without it the sensor waits for
-    the run that is the task's last one when the sensor first looks; it does not chase runs that AIMMS
-    schedules after that. Modes ``poke`` and ``reschedule`` poll from a worker; ``deferrable=True``
-    waits in the triggerer. With ``soft_fail=True`` a failed task or a timeout skips instead of failing.
+    the run that is the task's last one when the sensor first looks (usually the next one to start);
+    it does not chase runs that AIMMS schedules after that. Modes ``poke`` and ``reschedule`` poll from
+    a worker; ``deferrable=True`` waits in the triggerer. A rescheduled sensor cannot remember which
+    run it first saw, so for a recurring task ``mode="reschedule"`` needs ``group_index``. With
+    ``soft_fail=True`` a failed task or a timeout skips instead of failing. The AIMMS task is never
+    interrupted by this sensor, whatever happens to it.
 
     :param aimms_task_id: the AIMMS task to watch. Templated.
     :param group_index: the run of a recurring task to watch; ``None`` picks the last run. Templated.
@@ -50,7 +62,7 @@ class AimmsTaskSensor(BaseSensorOperator):
         self,
         *,
         aimms_task_id: str,
-        group_index: int | None = None,
+        group_index: int | str | None = None,
         aimms_conn_id: str = AimmsHook.default_conn_name,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         success_return_codes: Sequence[int] | None = None,
@@ -70,9 +82,11 @@ class AimmsTaskSensor(BaseSensorOperator):
         return AimmsHook(self.aimms_conn_id)
 
     def _target_group(self) -> int | None:
-        if self.group_index not in (None, ""):
-            return int(self.group_index)  # type: ignore[arg-type]
-        return self._watched_group
+        return (
+            rendered_group_index(self.group_index)
+            if self.group_index not in (None, "")
+            else self._watched_group
+        )
 
     def execute(self, context: Context) -> Any:
         """Poke once; if the task has not ended, keep poking or defer."""
@@ -80,14 +94,13 @@ class AimmsTaskSensor(BaseSensorOperator):
             return super().execute(context)
         if self.poke(context):
             return self._watched_task_id()
-        timeout = self.timeout.total_seconds() if isinstance(self.timeout, dt.timedelta) else float(self.timeout)
         self.defer(
             trigger=AimmsTaskTrigger(
                 aimms_task_id=self.aimms_task_id,
                 aimms_conn_id=self.aimms_conn_id,
                 group_index=self._target_group(),
-                poll_interval=float(self.poke_interval if not isinstance(self.poke_interval, dt.timedelta) else self.poke_interval.total_seconds()),
-                wait_until=time.time() + timeout,
+                poll_interval=_as_seconds(self.poke_interval),
+                wait_until=time.time() + _as_seconds(self.timeout),
                 interrupt_on_kill=False,
             ),
             method_name="execute_complete",
@@ -97,6 +110,13 @@ class AimmsTaskSensor(BaseSensorOperator):
         """Return whether the watched run has ended; raise if it failed."""
         task = self.hook.get_task(self.aimms_task_id, self._target_group())
         if self._watched_group is None and task.group_index is not None:
+            if self.reschedule and self.group_index in (None, ""):
+                # A rescheduled poke starts from a fresh sensor and could not remember the run it pinned.
+                raise AimmsParameterError(
+                    "group_index",
+                    f"AIMMS task {task.id} recurs, and mode='reschedule' cannot keep track of its last run",
+                    "Pass the group_index of the run to wait for, or use mode='poke' or deferrable=True.",
+                )
             # Pin the run seen first, so that a new run scheduled meanwhile does not restart the wait.
             self._watched_group = task.group_index
         self.log.info("AIMMS task %s (run %s) is %s", task.id, task.group_index, task.state)

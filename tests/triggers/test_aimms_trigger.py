@@ -309,11 +309,11 @@ async def test_a_garbled_answer_counts_against_the_budget(no_hook_retries: Emula
 # -- restart and kill ----------------------------------------------------------------------------
 
 
-async def test_a_rebuilt_trigger_resumes_mid_wait_without_a_second_task(aimms: EmulatorServer) -> None:
+async def test_a_rebuilt_trigger_resumes_mid_wait_without_a_second_task(own_aimms: EmulatorServer) -> None:
     aimms_task_id = _create("slow_solve")
     first = AimmsTaskTrigger(aimms_task_id=aimms_task_id, wait_until=time.time() + 60, **FAST)
     running = asyncio.create_task(_events(first))
-    await _until_state(aimms, aimms_task_id, "solving")
+    await _until_state(own_aimms, aimms_task_id, "solving")
 
     # A triggerer restart: the trigger is cancelled mid-wait and rebuilt elsewhere from its kwargs.
     running.cancel()
@@ -321,13 +321,13 @@ async def test_a_rebuilt_trigger_resumes_mid_wait_without_a_second_task(aimms: E
         await running
     classpath, kwargs = first.serialize()
     second = import_string(classpath)(**json.loads(json.dumps(kwargs)))
-    aimms.admin.advance(1800)  # the rest of the emulated solve
+    own_aimms.admin.advance(1800)  # the rest of the emulated solve
 
     [event] = await _events(second)
 
     assert event.payload["status"] == "completed"
     assert event.payload["task"]["id"] == aimms_task_id
-    assert [row["id"] for row in aimms.admin.tasks()] == [aimms_task_id]
+    assert [row["id"] for row in own_aimms.admin.tasks()] == [aimms_task_id]
 
 
 kill_only_on_3_3 = pytest.mark.skipif(
