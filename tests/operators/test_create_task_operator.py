@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from airflow_provider_aimms.emulator.demo import INFEASIBLE_MESSAGE
-from airflow_provider_aimms.exceptions import AimmsTaskFailedError
+from airflow_provider_aimms.exceptions import AimmsTaskFailedError, AimmsTriggerEventError
 from airflow_provider_aimms.hooks.aimms import AimmsHook
 from airflow_provider_aimms.operators.aimms import AimmsCreateTaskOperator
+from airflow_provider_aimms.sensors.aimms import AimmsTaskSensor
 from airflow_provider_aimms.triggers.aimms import AimmsTaskTrigger
 from airflow_provider_aimms.version_compat import AIRFLOW_V_3_3_PLUS
 from tests.e2e.dagrun import xcom
@@ -274,6 +275,20 @@ def test_execution_timeout_with_interrupt_solve_keeps_the_best_solution(aimms: E
     assert AimmsHook().get_task_response_json(row["id"])["interrupted"] is True
 
 
+def test_execution_timeout_deletes_a_task_that_has_not_started(aimms: EmulatorServer) -> None:
+    # AIMMS cannot interrupt a queued task; at the deadline the operator deletes it, so it never runs.
+    with test_dag("create_execution_timeout_queued") as dag:
+        _solve(
+            payload={"n": 4}, schedule_in="PT60S", execution_timeout=dt.timedelta(seconds=2), deferrable=True
+        )
+
+    dag_run = run_dag(dag)
+
+    row = _only_task(aimms)
+    assert state(dag_run, "solve") == "failed"
+    assert (row["state"], row["deleted"]) == ("queued", True)
+
+
 def test_a_scheduled_task_counts_the_wait_limit_from_its_start(aimms: EmulatorServer) -> None:
     # The start is 3 s away and the wait limit 2 s: counted from creation it would pass before the start.
     with test_dag("create_scheduled") as dag:
@@ -357,3 +372,15 @@ def test_a_retry_does_not_create_a_second_aimms_task_while_the_first_may_run(aim
         # Documented known limit before 3.3: no state survives a try, so each try creates its own.
         assert len(rows) == 2
         assert {row["state"] for row in rows} == {"solving"}
+
+
+# -- events that do not come from our trigger ----------------------------------------------------
+
+
+@pytest.mark.parametrize("event", [None, {}, {"status": "success"}, "completed"], ids=repr)
+def test_an_event_without_a_known_status_raises_the_dedicated_error(event: Any) -> None:
+    # Airflow hands execute_complete whatever the trigger sent; a stale or foreign event must not pass.
+    sensor = AimmsTaskSensor(task_id="wait", aimms_task_id="t")
+    for complete in (_solve().execute_complete, sensor.execute_complete):
+        with pytest.raises(AimmsTriggerEventError, match="does not understand"):
+            complete({}, event)  # type: ignore[arg-type]
