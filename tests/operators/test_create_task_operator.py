@@ -115,6 +115,19 @@ def test_a_deferred_wait_runs_in_the_trigger(own_aimms: EmulatorServer, trigger_
     assert xcom(dag_run, "solve", key="response")["status"] == "optimal"
 
 
+def test_without_waiting_the_id_is_returned_and_the_task_runs_on(aimms: EmulatorServer) -> None:
+    with test_dag("create_no_wait") as dag:
+        _solve(service_name="slow_solve", wait_for_completion=False, fetch_response=True)
+
+    dag_run = run_dag(dag)
+
+    row = _only_task(aimms)
+    assert state(dag_run, "solve") == "success"
+    assert xcom(dag_run, "solve") == row["id"]
+    assert row["state"] in ("queued", "assigned", "running", "solving")
+    assert xcom(dag_run, "solve", key="response") is None
+
+
 def test_templated_fields_are_rendered_before_the_task_is_created(aimms: EmulatorServer) -> None:
     with test_dag(
         "create_templated", params={"app": "Logistics", "version": "0.9", "service": "echo"}
