@@ -159,7 +159,7 @@ class AimmsTaskTrigger(BaseTrigger):
         interrupt_on_kill: bool = True,
         interrupt_mode: str = InterruptMode.EXECUTION.value,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # Airflow's BaseTrigger is not annotated.
         given = {
             "aimms_task_id": aimms_task_id,
             "aimms_conn_id": aimms_conn_id,
@@ -209,7 +209,7 @@ class AimmsTaskTrigger(BaseTrigger):
     def _event(
         self, status: str, message: str, task: dict[str, Any] | None = None, **extra: Any
     ) -> TriggerEvent:
-        return TriggerEvent(
+        return TriggerEvent(  # type: ignore[no-untyped-call]  # Airflow's TriggerEvent is not annotated.
             {
                 "status": status,
                 "aimms_task_id": self.aimms_task_id,
