@@ -524,6 +524,9 @@ class AimmsInterruptTaskOperator(_AimmsTaskOperatorMixin, BaseOperator):
     """
     Interrupt an AIMMS task, and optionally wait until it has ended.
 
+    AIMMS interrupts only a task that has started; one still queued (e.g. waiting for its scheduled
+    start) is refused, so delete that with :class:`AimmsDeleteTaskOperator` instead.
+
     :param aimms_task_id: the task to interrupt. Templated.
     :param mode: ``interrupt-execution`` (the task ends ``failed``) or ``interrupt-solve`` (it stops
         solving and ends ``completed``).

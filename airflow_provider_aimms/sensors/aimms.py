@@ -82,11 +82,8 @@ class AimmsTaskSensor(BaseSensorOperator):
         return AimmsHook(self.aimms_conn_id)
 
     def _target_group(self) -> int | None:
-        return (
-            rendered_group_index(self.group_index)
-            if self.group_index not in (None, "")
-            else self._watched_group
-        )
+        given = rendered_group_index(self.group_index)
+        return self._watched_group if given is None else given
 
     def execute(self, context: Context) -> Any:
         """Poke once; if the task has not ended, keep poking or defer."""
