@@ -8,8 +8,9 @@ lets go, including when triggers are cancelled.
 
 The client is an ``aiohttp.ClientSession`` when aiohttp can be imported, and an ``httpx.AsyncClient``
 otherwise. aiohttp is not a dependency of this provider or of Airflow 3 core (it comes with Airflow 2 and
-with ``apache-airflow-providers-http``), but where it is present a poll costs a quarter of the CPU: in
-``bench/triggerer_scale.py`` httpcore's pool re-checked every pooled socket on each request. Both speak
+with ``apache-airflow-providers-http``), but where it is present a poll costs a quarter of the CPU
+(``bench/client_overhead.py``: 0.5 ms per request through the hook, against 1.8-2.7 ms with httpx,
+whose pool re-checks every pooled socket on each request). Both speak
 to the hook through :class:`AsyncTransport`, and aiohttp's errors are translated into httpx's, so
 ``_http.py`` stays the one place that decides what a failure means.
 """
@@ -37,9 +38,9 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
 #: Connections kept open to one account. Polls are tiny and answered in milliseconds, so a few connections
-#: carry thousands of waits; and httpx re-checks every pooled socket on each request (100 pollers sharing
-#: one client, measured: 4.1 ms of CPU per request with 10 connections, 2.2 ms with 4; aiohttp 0.5 ms
-#: with either).
+#: carry thousands of waits; and httpx re-checks every pooled socket on each request, so fewer make its
+#: fallback cheaper (``bench/client_overhead.py``: 2.7 ms of CPU per request with 10 connections, 2.3 with
+#: 4, 1.8 with 2; aiohttp 0.5 ms with either).
 MAX_CONNECTIONS_PER_ACCOUNT = 4
 #: How long an idle pooled connection stays open. Longer than the default poll interval (10 s), so a
 #: connection survives the gap between two polls instead of being re-opened for each.
