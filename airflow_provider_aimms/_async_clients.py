@@ -223,7 +223,9 @@ def _library_for(settings: ClientSettings) -> str:
     """
     if ASYNC_HTTP_LIBRARY is not None:
         return ASYNC_HTTP_LIBRARY
-    if aiohttp is None or settings.proxies or urllib.request.getproxies():
+    # NO_PROXY alone appears as the key "no" and sets no proxy.
+    environment_proxies = {scheme for scheme in urllib.request.getproxies() if scheme != "no"}
+    if aiohttp is None or settings.proxies or environment_proxies:
         return "httpx"
     return "aiohttp"
 

@@ -169,6 +169,8 @@ def test_a_proxy_in_the_connection_or_the_environment_keeps_httpx(monkeypatch: p
 
     assert _async_clients._library_for(plain) == "aiohttp"
     assert _async_clients._library_for(proxied) == "httpx"
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    assert _async_clients._library_for(plain) == "aiohttp"
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
     assert _async_clients._library_for(plain) == "httpx"
 
