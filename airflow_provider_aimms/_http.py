@@ -162,7 +162,8 @@ def encode_payload(payload: object, content_type: str | None = None) -> EncodedP
         return EncodedPayload(files=payload.as_files())
     if isinstance(payload, dict | list):
         try:
-            body = json.dumps(payload, separators=(",", ":")).encode()
+            # allow_nan=False: NaN and Infinity are not JSON, and a model would choke on them.
+            body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
         except (TypeError, ValueError) as err:
             raise AimmsParameterError(
                 "payload", f"it cannot be written as JSON ({err})", "Pass JSON-compatible values only."
@@ -173,8 +174,15 @@ def encode_payload(payload: object, content_type: str | None = None) -> EncodedP
     if isinstance(payload, bytes | bytearray | memoryview):
         return EncodedPayload(bytes(payload), content_type or "application/octet-stream")
     if isinstance(payload, os.PathLike):
-        with open(payload, "rb") as handle:
-            body = handle.read()
+        try:
+            with open(payload, "rb") as handle:
+                body = handle.read()
+        except OSError as err:
+            raise AimmsParameterError(
+                "payload",
+                f"the file {os.fspath(payload)!r} cannot be read ({err.strerror})",
+                "Check the path.",
+            ) from err
         guessed = mimetypes.guess_type(os.fspath(payload))[0]
         return EncodedPayload(body, content_type or guessed or "application/octet-stream")
     if hasattr(payload, "read"):

@@ -19,6 +19,7 @@ from airflow.providers.common.compat.connection import get_async_connection
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_aimms._async_clients import AsyncTransport, shared_async_client
+from airflow_provider_aimms._checks import interrupt_mode, seconds
 from airflow_provider_aimms._http import (
     DEFAULT_RETRY_DELAY,
     DEFAULT_RETRY_LIMIT,
@@ -55,17 +56,6 @@ def _extra(extras: dict[str, Any], name: str) -> Any:
     # Airflow 2 forms stored custom fields as ``extra__<conn_type>__<name>``; newer ones use the bare name.
     value = extras.get(name)
     return extras.get(f"extra__aimms__{name}") if value in (None, "") else value
-
-
-def _interrupt_mode(mode: InterruptMode | str) -> InterruptMode:
-    try:
-        return InterruptMode(mode)
-    except ValueError:
-        raise AimmsParameterError(
-            "mode",
-            f"{mode!r} is not an interrupt mode",
-            "Use 'interrupt-execution' (the task ends failed) or 'interrupt-solve' (it ends completed).",
-        ) from None
 
 
 def _group_params(group_index: int | None) -> dict[str, str | int]:
@@ -324,7 +314,7 @@ class AimmsHook(BaseHook):
     def _interrupt_request(
         aimms_task_id: str, mode: InterruptMode | str, group_index: int | None
     ) -> ApiRequest:
-        mode = _interrupt_mode(mode)
+        mode = interrupt_mode(mode)
         return ApiRequest(
             "PUT",
             task_path(_task_id(aimms_task_id)),
@@ -551,7 +541,7 @@ class AimmsHook(BaseHook):
             ``interrupt-solve`` stops only the solve and the task ends ``completed``.
         """
         self._call(self._interrupt_request(aimms_task_id, mode, group_index))
-        self.log.info("Asked AIMMS to %s task %s", _interrupt_mode(mode).value, aimms_task_id)
+        self.log.info("Asked AIMMS to %s task %s", interrupt_mode(mode).value, aimms_task_id)
 
     def delete_task(self, aimms_task_id: str, group_index: int | None = None) -> None:
         """
@@ -584,6 +574,9 @@ class AimmsHook(BaseHook):
 
         :raises AimmsWaitTimeoutError: when ``timeout`` passes first. The task is left alone.
         """
+        poll_interval = seconds(poll_interval, "poll_interval")
+        if timeout is not None:
+            timeout = seconds(timeout, "timeout", allow_zero=True)
         deadline = None if timeout is None else time.monotonic() + timeout
         last_state = None
         while True:
@@ -595,7 +588,7 @@ class AimmsHook(BaseHook):
                 return task
             if deadline is not None and time.monotonic() + poll_interval > deadline:
                 raise AimmsWaitTimeoutError(
-                    f"AIMMS task {aimms_task_id} was still {task.state} after waiting {timeout} s; "
+                    f"AIMMS task {aimms_task_id} was still {task.state} after waiting {timeout:.0f} s; "
                     "it was left running"
                 )
             time.sleep(poll_interval)
@@ -622,7 +615,7 @@ class AimmsHook(BaseHook):
     ) -> None:
         """Interrupt a task without blocking the event loop."""
         await self._acall(self._interrupt_request(aimms_task_id, mode, group_index))
-        self.log.info("Asked AIMMS to %s task %s", _interrupt_mode(mode).value, aimms_task_id)
+        self.log.info("Asked AIMMS to %s task %s", interrupt_mode(mode).value, aimms_task_id)
 
     async def await_task_end(
         self, aimms_task_id: str, group_index: int | None, *, within: float, poll: float = 1.0

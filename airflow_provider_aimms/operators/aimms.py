@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from functools import cached_property
 from pathlib import Path
@@ -11,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pendulum
 from airflow.providers.common.compat.sdk import BaseOperator, ResumableJobMixin, conf
 
+from airflow_provider_aimms._checks import interrupt_mode as check_interrupt_mode
+from airflow_provider_aimms._checks import optional_seconds, return_codes, seconds
 from airflow_provider_aimms.exceptions import (
     AimmsApiError,
     AimmsError,
@@ -29,6 +30,7 @@ from airflow_provider_aimms.triggers.aimms import EVENT_STATUSES, AimmsTaskTrigg
 from airflow_provider_aimms.version_compat import execution_deadline_margin
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Collection, Sequence
 
     from airflow.providers.common.compat.sdk import Context
@@ -42,15 +44,6 @@ DEFAULT_MAX_XCOM_RESPONSE_BYTES = 1024 * 1024
 #: How long a best-effort interrupt waits to see the task end, and how often it looks meanwhile.
 INTERRUPT_CONFIRM_SECONDS = 30.0
 INTERRUPT_CONFIRM_POLL = 0.5
-
-
-def _seconds(value: dt.timedelta | float | int | None, parameter: str) -> float | None:
-    if value is None:
-        return None
-    seconds = value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-    if seconds <= 0:
-        raise AimmsParameterError(parameter, f"{value!r} is not above zero", "Pass a positive duration.")
-    return seconds
 
 
 def rendered_group_index(value: object) -> int | None:
@@ -281,20 +274,16 @@ class AimmsCreateTaskOperator(_AimmsTaskOperatorMixin, ResumableJobMixin, BaseOp
         self.aimms_conn_id = aimms_conn_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = float(poll_interval)
+        self.poll_interval = seconds(poll_interval, "poll_interval")
         self.adaptive_polling = adaptive_polling
-        self.timeout = _seconds(timeout, "timeout")
-        self.interrupt_mode = InterruptMode(interrupt_mode).value
+        self.timeout = optional_seconds(timeout, "timeout")
+        self.interrupt_mode = check_interrupt_mode(interrupt_mode, "interrupt_mode").value
         self.interrupt_on_kill = interrupt_on_kill
         self.fetch_response = fetch_response
         self.response_path = response_path
-        self.success_return_codes = None if success_return_codes is None else frozenset(success_return_codes)
+        self.success_return_codes = return_codes(success_return_codes)
         self.max_xcom_response_bytes = max_xcom_response_bytes
         self.log_tail_lines = log_tail_lines
-        if self.poll_interval <= 0:
-            raise AimmsParameterError(
-                "poll_interval", f"{poll_interval!r} is not above zero", "Pass seconds > 0."
-            )
         if deferrable and not wait_for_completion:
             self.log.warning("deferrable=True has no effect with wait_for_completion=False")
         self._aimms_task_id: str | None = None
@@ -554,18 +543,11 @@ class AimmsInterruptTaskOperator(_AimmsTaskOperatorMixin, BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.aimms_task_id = aimms_task_id
-        try:
-            self.mode = InterruptMode(mode).value
-        except ValueError:
-            raise AimmsParameterError(
-                "mode",
-                f"{mode!r} is not an interrupt mode",
-                "Use 'interrupt-execution' or 'interrupt-solve'.",
-            ) from None
+        self.mode = check_interrupt_mode(mode).value
         self.group_index = group_index
         self.wait_for_termination = wait_for_termination
-        self.poll_interval = poll_interval
-        self.timeout = _seconds(timeout, "timeout")
+        self.poll_interval = seconds(poll_interval, "poll_interval")
+        self.timeout = optional_seconds(timeout, "timeout")
         self.aimms_conn_id = aimms_conn_id
 
     def execute(self, context: Context) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
+from airflow_provider_aimms._checks import seconds
 from airflow_provider_aimms.exceptions import AimmsParameterError, AimmsTaskFailedError
 from airflow_provider_aimms.hooks.aimms import AimmsHook
 from airflow_provider_aimms.links import AimmsTaskLink
@@ -30,10 +30,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.providers.common.compat.sdk import Context
-
-
-def _as_seconds(value: dt.timedelta | float) -> float:
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 class AimmsTaskSensor(BaseSensorOperator):
@@ -96,8 +92,9 @@ class AimmsTaskSensor(BaseSensorOperator):
                 aimms_task_id=self.aimms_task_id,
                 aimms_conn_id=self.aimms_conn_id,
                 group_index=self._target_group(),
-                poll_interval=_as_seconds(self.poke_interval),
-                wait_until=time.time() + _as_seconds(self.timeout),
+                # Airflow allows poke_interval=0; a trigger polling without pause would hammer AIMMS.
+                poll_interval=seconds(self.poke_interval, "poke_interval"),
+                wait_until=time.time() + seconds(self.timeout, "timeout", allow_zero=True),
                 interrupt_on_kill=False,
             ),
             method_name="execute_complete",
@@ -116,7 +113,8 @@ class AimmsTaskSensor(BaseSensorOperator):
                 )
             # Pin the run seen first, so that a new run scheduled meanwhile does not restart the wait.
             self._watched_group = task.group_index
-        self.log.info("AIMMS task %s (run %s) is %s", task.id, task.group_index, task.state)
+        run = "" if task.group_index is None else f" (run {task.group_index})"
+        self.log.info("AIMMS task %s%s is %s", task.id, run, task.state)
         if not task.is_terminal:
             return False
         self._check_outcome(task)
