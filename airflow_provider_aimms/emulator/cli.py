@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 KEY_ENVIRONMENT_VARIABLE = "AIMMS_EMULATOR_API_KEY"
 
 
+def _port(text: str) -> int:
+    """Read a TCP port, so that argparse rejects one out of range with a usage message, not a traceback."""
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0 to 65535)")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Describe every option of the command."""
     parser = argparse.ArgumentParser(
@@ -33,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
     parser.add_argument(
-        "--port", type=int, default=8800, help="port to listen on; 0 picks a free one (default: %(default)s)"
+        "--port",
+        type=_port,
+        default=8800,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
     )
     parser.add_argument(
         "--api-key",

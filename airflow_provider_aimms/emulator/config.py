@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -74,8 +75,8 @@ class EmulatorConfig:
     def __post_init__(self) -> None:
         if self.parallelism < 1:
             raise ValueError("parallelism must be at least 1")
-        if self.clock_speed <= 0:
-            raise ValueError("clock_speed must be positive")
+        if not math.isfinite(self.clock_speed) or self.clock_speed <= 0:
+            raise ValueError(f"clock_speed must be a positive finite number, got {self.clock_speed!r}")
         if self.tick_interval <= 0:
             raise ValueError("tick_interval must be positive")
         seen: set[tuple[str, str]] = set()

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from airflow_provider_aimms.emulator.cli import build_parser, config_from_arguments
 from airflow_provider_aimms.emulator.demo import demo_config
@@ -102,3 +103,21 @@ def test_the_command_serves_until_terminated() -> None:
         process.send_signal(signal.SIGTERM)
         # uvicorn re-raises the signal it caught once it has shut down cleanly.
         assert process.wait(timeout=10) in (0, -signal.SIGTERM)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--port", "99999"], "99999 is not a port number"),
+        (["--clock-speed", "nan"], "clock_speed must be a positive finite number"),
+    ],
+)
+def test_impossible_settings_are_refused_before_listening(arguments: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_aimms.emulator.cli", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
