@@ -17,7 +17,7 @@ from airflow.providers.common.compat.sdk import (
 from airflow_provider_aimms._checks import seconds
 from airflow_provider_aimms.exceptions import AimmsParameterError, AimmsTaskFailedError
 from airflow_provider_aimms.hooks.aimms import AimmsHook
-from airflow_provider_aimms.links import AimmsTaskLink
+from airflow_provider_aimms.links import TASK_URL_XCOM_KEY, AimmsTaskLink, portal_task_url
 from airflow_provider_aimms.models import AimmsTask
 from airflow_provider_aimms.operators.aimms import (
     TASK_ID_XCOM_KEY,
@@ -83,6 +83,10 @@ class AimmsTaskSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         """Poke once; if the task has not ended, keep poking or defer."""
+        # The "AIMMS PRO task" button reads this; publish it before any waiting.
+        context["ti"].xcom_push(
+            key=TASK_URL_XCOM_KEY, value=portal_task_url(self.hook.account_url, str(self.aimms_task_id))
+        )
         if not self.deferrable:
             return super().execute(context)
         if self.poke(context):

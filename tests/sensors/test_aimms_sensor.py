@@ -44,6 +44,7 @@ def test_the_sensor_succeeds_when_the_task_completes(aimms: EmulatorServer, mode
 
     assert state(dag_run, "wait") == "success"
     assert xcom(dag_run, "wait", key="aimms_task_id") == aimms_task_id
+    assert xcom(dag_run, "wait", key="aimms_task_url") == f"{aimms.url}/portal/tasks?taskId={aimms_task_id}"
     assert AimmsHook().get_task(aimms_task_id).state == "completed"
 
 
