@@ -73,6 +73,26 @@ def validate_trigger_event(event: dict[str, Any] | None) -> dict[str, Any]:
     return event
 
 
+def outcome_error(
+    task: AimmsTask, success_return_codes: frozenset[int] | None
+) -> AimmsTaskFailedError | None:
+    """Return the error an ended task means: it failed, or completed with a return code not accepted."""
+    run = "" if task.group_index is None else f" (run {task.group_index})"
+    if task.is_failed:
+        message = (
+            f"AIMMS task {task.id}{run} failed (return code {task.return_code}): "
+            f"{task.error_message or 'AIMMS gave no error message'}"
+        )
+    elif success_return_codes is not None and task.return_code not in success_return_codes:
+        message = (
+            f"AIMMS task {task.id}{run} completed with return code {task.return_code}, which is not one of "
+            f"success_return_codes {sorted(success_return_codes)}"
+        )
+    else:
+        return None
+    return AimmsTaskFailedError(message, aimms_task_id=task.id, return_code=task.return_code)
+
+
 class _AimmsTaskOperatorMixin:
     """Behaviour shared by operators that look at one AIMMS task: the hook, XComs and the link."""
 
@@ -441,22 +461,9 @@ class AimmsCreateTaskOperator(_AimmsTaskOperatorMixin, ResumableJobMixin, BaseOp
         """Fail for a failed task or an unaccepted return code; otherwise publish the response."""
         self._finished = True
         group_index = task.group_index if self.schedule_interval else None
-        if task.is_failed:
+        if (error := outcome_error(task, self.success_return_codes)) is not None:
             self._log_failure_details(task.id, group_index, self.log_tail_lines)
-            raise AimmsTaskFailedError(
-                f"AIMMS task {task.id} failed (return code {task.return_code}): "
-                f"{task.error_message or 'AIMMS gave no error message'}",
-                aimms_task_id=task.id,
-                return_code=task.return_code,
-            )
-        if self.success_return_codes is not None and task.return_code not in self.success_return_codes:
-            self._log_failure_details(task.id, group_index, self.log_tail_lines)
-            raise AimmsTaskFailedError(
-                f"AIMMS task {task.id} completed with return code {task.return_code}, which is not one of "
-                f"success_return_codes {sorted(self.success_return_codes)}",
-                aimms_task_id=task.id,
-                return_code=task.return_code,
-            )
+            raise error
         self.log.info("AIMMS task %s completed (return code %s)", task.id, task.return_code)
         if self.fetch_response:
             publish_response(

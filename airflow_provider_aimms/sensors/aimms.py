@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
@@ -14,13 +13,14 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_aimms._checks import seconds
-from airflow_provider_aimms.exceptions import AimmsParameterError, AimmsTaskFailedError
+from airflow_provider_aimms._checks import return_codes, seconds
+from airflow_provider_aimms.exceptions import AimmsParameterError
 from airflow_provider_aimms.hooks.aimms import AimmsHook
-from airflow_provider_aimms.links import TASK_URL_XCOM_KEY, AimmsTaskLink, portal_task_url
+from airflow_provider_aimms.links import AimmsTaskLink
 from airflow_provider_aimms.models import AimmsTask
 from airflow_provider_aimms.operators.aimms import (
-    TASK_ID_XCOM_KEY,
+    _AimmsTaskOperatorMixin,
+    outcome_error,
     rendered_group_index,
     validate_trigger_event,
 )
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
 
-class AimmsTaskSensor(BaseSensorOperator):
+class AimmsTaskSensor(_AimmsTaskOperatorMixin, BaseSensorOperator):
     """
     Wait until an AIMMS task has ended; fail fast when it ends ``failed``.
 
@@ -69,13 +69,8 @@ class AimmsTaskSensor(BaseSensorOperator):
         self.group_index = group_index
         self.aimms_conn_id = aimms_conn_id
         self.deferrable = deferrable
-        self.success_return_codes = None if success_return_codes is None else frozenset(success_return_codes)
+        self.success_return_codes = return_codes(success_return_codes)
         self._watched_group: int | None = None
-
-    @cached_property
-    def hook(self) -> AimmsHook:
-        """The hook for ``aimms_conn_id``."""
-        return AimmsHook(self.aimms_conn_id)
 
     def _target_group(self) -> int | None:
         given = rendered_group_index(self.group_index)
@@ -83,10 +78,8 @@ class AimmsTaskSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         """Poke once; if the task has not ended, keep poking or defer."""
-        # The "AIMMS PRO task" button reads this; publish it before any waiting.
-        context["ti"].xcom_push(
-            key=TASK_URL_XCOM_KEY, value=portal_task_url(self.hook.account_url, str(self.aimms_task_id))
-        )
+        # The "AIMMS PRO task" button and downstream tasks read these; publish them before any waiting.
+        self._remember_task(context, str(self.aimms_task_id))
         if not self.deferrable:
             return super().execute(context)
         if self.poke(context):
@@ -122,27 +115,11 @@ class AimmsTaskSensor(BaseSensorOperator):
         if not task.is_terminal:
             return False
         self._check_outcome(task)
-        context["ti"].xcom_push(key=TASK_ID_XCOM_KEY, value=task.id)
         return True
 
     def _check_outcome(self, task: AimmsTask) -> None:
-        if task.is_failed:
-            self._fail(
-                AimmsTaskFailedError(
-                    f"AIMMS task {task.id} (run {task.group_index}) failed (return code {task.return_code}): "
-                    f"{task.error_message or 'AIMMS gave no error message'}",
-                    aimms_task_id=task.id,
-                    return_code=task.return_code,
-                )
-            )
-        if self.success_return_codes is not None and task.return_code not in self.success_return_codes:
-            self._fail(
-                AimmsTaskFailedError(
-                    f"AIMMS task {task.id} completed with return code {task.return_code}",
-                    aimms_task_id=task.id,
-                    return_code=task.return_code,
-                )
-            )
+        if (error := outcome_error(task, self.success_return_codes)) is not None:
+            self._fail(error)
 
     def _fail(self, error: AirflowException) -> None:
         if self.soft_fail:
@@ -157,7 +134,6 @@ class AimmsTaskSensor(BaseSensorOperator):
         event = validate_trigger_event(event)
         if event["status"] in ("completed", "failed") and event.get("task"):
             self._check_outcome(AimmsTask.from_json(event["task"]))
-            context["ti"].xcom_push(key=TASK_ID_XCOM_KEY, value=self.aimms_task_id)
             return self._watched_task_id()
         if event["status"] == "timeout":
             # AirflowSensorTimeout, like a poking sensor's timeout: Airflow does not retry it.
